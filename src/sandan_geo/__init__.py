@@ -1,0 +1,128 @@
+"""sandan_geo: geospatial network analysis of Korean industrial complexes (산업단지).
+
+Load a plan (a hub complex with its linked complexes and zones), turn it into a
+value-chain graph, measure distances under a named metric, check accessibility
+rules, and report or map the verdict.
+
+Examples
+--------
+>>> import sandan_geo as sg
+>>> plan = sg.load_plan("daegu-2020")
+>>> report = sg.check_plan(plan, metric="centroid")
+>>> report.checks[0].metric
+'centroid'
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .check import Report, check_plan
+from .errors import (
+    GeometryError,
+    InputError,
+    MissingDependencyError,
+    OutputError,
+    RuleError,
+    SandanGeoError,
+    SandanGeoWarning,
+    SchemaError,
+    UnknownSiteError,
+)
+from .export import plan_to_dict, plan_to_geojson, save_plan
+from .graph import gdfs_to_graph, graph_to_gdfs, graph_to_plan, plan_to_graph
+from .load import (
+    attach_boundaries,
+    builtin_plan_ids,
+    builtin_sites,
+    load_builtin,
+    load_plan,
+    load_rules_file,
+    load_sites,
+)
+from .measure import (
+    BoundaryMetric,
+    CentroidMetric,
+    Distance,
+    Metric,
+    get_metric,
+    measure,
+    measure_links,
+    register_metric,
+)
+from .model import Kind, Link, Part, Plan, PlanSite, Role, Site
+from .report import to_dataframe, to_dict, to_json, to_markdown, to_text
+from .rules import (
+    PRESETS,
+    Check,
+    MaxDistance,
+    MaxTravelTime,
+    Rule,
+    ValueChainConnected,
+    accessibility_rules,
+    parse_rules,
+    register_rule_type,
+)
+
+try:
+    __version__ = version("sandan-geo")
+except PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0+unknown"
+
+__all__ = [
+    "PRESETS",
+    "BoundaryMetric",
+    "CentroidMetric",
+    "Check",
+    "Distance",
+    "GeometryError",
+    "InputError",
+    "Kind",
+    "Link",
+    "MaxDistance",
+    "MaxTravelTime",
+    "Metric",
+    "MissingDependencyError",
+    "OutputError",
+    "Part",
+    "Plan",
+    "PlanSite",
+    "Report",
+    "Role",
+    "Rule",
+    "RuleError",
+    "SandanGeoError",
+    "SandanGeoWarning",
+    "SchemaError",
+    "Site",
+    "UnknownSiteError",
+    "ValueChainConnected",
+    "__version__",
+    "accessibility_rules",
+    "attach_boundaries",
+    "builtin_plan_ids",
+    "builtin_sites",
+    "check_plan",
+    "gdfs_to_graph",
+    "get_metric",
+    "graph_to_gdfs",
+    "graph_to_plan",
+    "load_builtin",
+    "load_plan",
+    "load_rules_file",
+    "load_sites",
+    "measure",
+    "measure_links",
+    "parse_rules",
+    "plan_to_dict",
+    "plan_to_geojson",
+    "plan_to_graph",
+    "register_metric",
+    "register_rule_type",
+    "save_plan",
+    "to_dataframe",
+    "to_dict",
+    "to_json",
+    "to_markdown",
+    "to_text",
+]

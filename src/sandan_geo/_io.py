@@ -1,0 +1,124 @@
+"""File helpers shared by readers and writers: safe decoding and atomic writes.
+
+Private: the public API re-exports none of this.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+from .errors import InputError, OutputError, SandanGeoWarning
+
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+"""Largest plan or rules file read (64 MiB): a plan is a few kB; more is a mistake."""
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """Read a text file as UTF-8 (BOM or not), else CP949 with a warning.
+
+    Raises
+    ------
+    InputError
+        The file is missing, unreadable, empty, too large, binary, or in
+        neither encoding.
+    """
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except FileNotFoundError as err:
+        raise InputError("file not found", path=str(p), hint="check the path") from err
+    except OSError as err:
+        raise InputError(f"cannot read the file ({err.strerror})", path=str(p)) from err
+    if p.is_dir():
+        raise InputError("is a folder, not a file", path=str(p), hint="name a plan file")
+    if size > MAX_INPUT_BYTES:
+        raise InputError(
+            f"file is {size / 2**20:.0f} MiB, over the {MAX_INPUT_BYTES // 2**20} MiB limit "
+            "for plan and rules files",
+            path=str(p),
+            hint="a plan is a few kB; check that this is the right file",
+        )
+    try:
+        data = p.read_bytes()
+    except OSError as err:
+        raise InputError(f"cannot read the file ({err.strerror})", path=str(p)) from err
+    if not data.strip():
+        raise InputError("file is empty", path=str(p), hint="write a plan into it")
+    if b"\x00" in data[:8192]:
+        raise InputError(
+            "file is binary, not a text plan",
+            path=str(p),
+            hint="give a YAML or GeoJSON plan file",
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp949")
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"file is neither UTF-8 nor CP949 (EUC-KR) text (bad byte at offset {err.start})",
+            path=str(p),
+            hint="save it as UTF-8",
+        ) from err
+    warnings.warn(
+        f"{p}: read as CP949 (EUC-KR) because it is not valid UTF-8; save it as UTF-8 to be sure",
+        SandanGeoWarning,
+        stacklevel=3,
+    )
+    return text
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` as UTF-8 to ``path`` through a temporary file, then rename.
+
+    An error at any point leaves an existing file at ``path`` untouched and no
+    temporary file behind. Line endings are written as given (``\\n``).
+
+    Raises
+    ------
+    OutputError
+        The folder does not exist or is not writable.
+    """
+    return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically; see :func:`write_text_atomic`."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"{target}: folder '{folder}' does not exist; create it first")
+    if target.is_dir():
+        raise OutputError(f"{target}: is a folder; name a file to write")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as err:
+        raise OutputError(f"{target}: cannot write in '{folder}' ({err.strerror})") from err
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if target.exists():
+            with contextlib.suppress(OSError):
+                os.chmod(tmp, target.stat().st_mode & 0o777)
+        else:
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(tmp, 0o666 & ~mask)
+        os.replace(tmp, target)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise OutputError(f"{target}: cannot write ({err.strerror})") from err
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return target

@@ -1,0 +1,298 @@
+"""The ``sandan-geo`` command: a thin shell over the public API.
+
+Exit codes: 0 every check passed (or the command succeeded); 1 the check ran
+and at least one rule failed; 2 bad input or usage; 3 environment problem (a
+missing program or package, an output that cannot be written). Errors print
+one line on stderr; ``-v`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+import click
+
+import sandan_geo as sg
+
+from ._io import write_text_atomic
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_ENV = 0, 1, 2, 3
+
+_EPILOG = (
+    "Exit codes: 0 all checks passed, 1 a check failed, 2 bad input or usage, "
+    "3 environment error (missing program, unwritable output)."
+)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+class _Group(click.Group):
+    """A group that turns library errors into one line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (sg.OutputError, sg.MissingDependencyError) as err:
+            _fail(ctx, err, EXIT_ENV)
+        except sg.SandanGeoError as err:
+            _fail(ctx, err, EXIT_INPUT)
+        except KeyboardInterrupt:
+            click.echo("sandan-geo: interrupted", err=True)
+            ctx.exit(130)
+
+
+def _fail(ctx: click.Context, err: BaseException, code: int) -> NoReturn:
+    if (ctx.obj or {}).get("verbose"):
+        traceback.print_exception(err)
+    click.echo(f"sandan-geo: error: {_one_line(str(err))}", err=True)
+    ctx.exit(code)
+
+
+@click.group(cls=_Group, epilog=_EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(sg.__version__, prog_name="sandan-geo")
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and details.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only results and errors.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool, quiet: bool) -> None:
+    """Validate and map 산업단지 대개조 plans: hub complexes, linked sites, value chains.
+
+    PLAN is a built-in plan id (see `sandan-geo plans`) or a YAML/GeoJSON plan file.
+    """
+    ctx.obj = {"verbose": verbose, "quiet": quiet}
+
+
+# ---------------------------------------------------------------- shared options
+
+def _output_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False),
+        help="Write to this file (UTF-8, atomically) instead of stdout.",
+    )(f)
+
+
+def _rule_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option(
+        "--metric",
+        metavar="centroid|boundary",
+        help="Measure every distance rule with this metric (default: each rule's own; "
+        "presets use boundary).",
+    )(f)
+    f = click.option(
+        "--max-km",
+        type=float,
+        help="Check accessibility within this limit (km) instead of the plan's rules.",
+    )(f)
+    f = click.option(
+        "--rules",
+        "rules_arg",
+        metavar="PRESET|FILE",
+        help="Rules to apply: a preset (daegu, jeonnam) or a YAML/JSON rules file.",
+    )(f)
+    return f
+
+
+def _emit(ctx: click.Context, text: str, output: str | None) -> None:
+    if output:
+        write_text_atomic(output, text)
+        if not ctx.obj.get("quiet"):
+            click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def _resolve_rules(rules_arg: str | None) -> Any:
+    if rules_arg is None:
+        return None
+    if rules_arg in sg.PRESETS:
+        return rules_arg
+    if os.path.exists(rules_arg) or rules_arg.endswith((".yaml", ".yml", ".json")):
+        return sg.load_rules_file(rules_arg)
+    raise sg.RuleError(
+        f"--rules {rules_arg!r} is neither a preset nor a file",
+        hint=f"presets: {', '.join(sorted(sg.PRESETS))}",
+    )
+
+
+def _progress(items: Sequence[str], label: str) -> Any:
+    """A progress bar on an interactive terminal; the plain items elsewhere."""
+    if len(items) > 1 and sys.stderr.isatty():
+        return click.progressbar(items, label=label, file=sys.stderr)
+    return _Plain(items)
+
+
+class _Plain:
+    def __init__(self, items: Sequence[str]) -> None:
+        self.items = items
+
+    def __enter__(self) -> Sequence[str]:
+        return self.items
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+# ---------------------------------------------------------------- commands
+
+
+@cli.command("plans")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def plans_cmd(fmt: str) -> None:
+    """List the built-in plans."""
+    rows = []
+    for pid in sg.builtin_plan_ids():
+        plan = sg.load_builtin(pid)
+        rows.append(
+            {
+                "id": pid,
+                "name": plan.name,
+                "hub": plan.hub.site.name_ko,
+                "linked": len(plan.linked),
+                "rules": plan.rules,
+            }
+        )
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        rule = r["rules"] if r["rules"] else "no rule stated"
+        click.echo(f"{r['id']:<16} {r['hub']}  +{r['linked']} linked  [{rule}]  {r['name']}")
+
+
+@cli.command("sites")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def sites_cmd(fmt: str) -> None:
+    """List the built-in sites (keys usable as `ref:` in plan files)."""
+    sites = sg.builtin_sites()
+    if fmt == "json":
+        rows = [
+            {
+                "key": s.key, "name_ko": s.name_ko, "name_en": s.name_en,
+                "kind": s.kind.value if s.kind else None, "province": s.province,
+                "lon": s.lon, "lat": s.lat, "area_m2": s.area_m2, "parts": len(s.parts),
+            }
+            for s in sites.values()
+        ]  # fmt: skip
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for s in sites.values():
+        kind = s.kind.value if s.kind else "?"
+        area = f"{s.area_m2 / 1e6:.2f} km²" if s.area_m2 else "area unknown"
+        click.echo(f"{s.key:<24} {kind:<15} {s.name_ko}  ({s.province}; {area})")
+
+
+@cli.command("show")
+@click.argument("plan")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "geojson"]), default="text",
+    help="text: a summary; json: the plan mapping; geojson: one feature per site.",
+)  # fmt: skip
+@_output_option
+@click.pass_context
+def show_cmd(ctx: click.Context, plan: str, fmt: str, output: str | None) -> None:
+    """Show a plan: its sites, roles, value-chain links and distances."""
+    p = sg.load_plan(plan)
+    if fmt == "json":
+        text = json.dumps(sg.plan_to_dict(p), ensure_ascii=False, indent=2) + "\n"
+    elif fmt == "geojson":
+        text = json.dumps(sg.plan_to_geojson(p), ensure_ascii=False, indent=1) + "\n"
+    else:
+        text = _show_text(p)
+    _emit(ctx, text, output)
+
+
+def _show_text(p: sg.Plan) -> str:
+    from .report import _plain
+
+    hub = p.hub.site
+    lines = [f"{_plain(p.id)}  {_plain(p.name)}"]
+    if p.meta.get("region"):
+        lines.append(f"  region: {_plain(p.meta['region'])}")
+    lines.append(f"  rules: {_plain(p.rules) if p.rules else 'none stated'}")
+    lines.append("  sites (distance to hub: centroid / boundary):")
+    for m in p.sites:
+        s = m.site
+        approx = " [approximate extent]" if s.extent is not None and s.extent_approximate else ""
+        fn = f" — {_plain(m.function)}" if m.function else ""
+        dist = ""
+        if m.role is not sg.Role.HUB:
+            c = sg.measure(hub, s, metric="centroid").value_km
+            b = sg.measure(hub, s, metric="boundary").value_km
+            dist = f"  {c:.2f} / {b:.2f} km"
+        lines.append(f"    {m.role.value:<15} {_plain(s.key):<24} {_plain(s.name_ko)}{fn}{dist}{approx}")
+    lines.append("  value-chain links:")
+    for link in p.links:
+        rel = f": {_plain(link.relation)}" if link.relation else ""
+        lines.append(f"    {_plain(link.source)} -> {_plain(link.target)}{rel}")
+    return "\n".join(lines) + "\n"
+
+
+@cli.command("validate", epilog=_EPILOG)
+@click.argument("plans", nargs=-1)
+@click.option("--all", "all_builtin", is_flag=True, help="Validate every built-in plan.")
+@_rule_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+    help="Report format.",
+)  # fmt: skip
+@_output_option
+@click.pass_context
+def validate_cmd(
+    ctx: click.Context,
+    plans: tuple[str, ...],
+    all_builtin: bool,
+    rules_arg: str | None,
+    max_km: float | None,
+    metric: str | None,
+    fmt: str,
+    output: str | None,
+) -> None:
+    """Check PLAN(s) against accessibility and value-chain rules.
+
+    Without --rules or --max-km, each plan's own rules apply (대구: 7.5 km, 전남: 10 km).
+    """
+    ids = list(plans) + (sg.builtin_plan_ids() if all_builtin else [])
+    if not ids:
+        raise click.UsageError("name at least one PLAN, or pass --all")
+    if metric is not None:
+        sg.get_metric(metric)
+    rules = _resolve_rules(rules_arg)
+    reports = []
+    skipped = []
+    with _progress(ids, "validating") as items:
+        for pid in items:
+            plan = sg.load_plan(pid)
+            if rules is None and max_km is None and plan.rules is None and len(ids) > 1:
+                skipped.append(pid)
+                continue
+            reports.append(sg.check_plan(plan, rules, metric=metric, max_km=max_km))
+    for pid in skipped:
+        if not ctx.obj.get("quiet"):
+            click.echo(f"skipped {pid}: the plan states no rule (give --max-km or --rules)", err=True)
+    if not reports:
+        raise sg.RuleError("none of the plans states a rule", hint="give --max-km or --rules")
+    one: Any = reports[0] if len(reports) == 1 else reports
+    if fmt == "json":
+        text = sg.to_json(one)
+    elif fmt == "markdown":
+        text = sg.to_markdown(one)
+    else:
+        text = sg.to_text(one)
+    _emit(ctx, text, output)
+    ctx.exit(EXIT_OK if all(r.passed for r in reports) else EXIT_FAILED)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``sandan-geo`` console script."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="sandan-geo")
+
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,136 @@
+"""Coordinate reference systems, the geodesic, and unit conversion.
+
+Storage is WGS84 longitude/latitude (EPSG:4326). Distances are measured in
+metres: geodesic distances on the GRS80 ellipsoid with :class:`pyproj.Geod`,
+planar geometry in EPSG:5179 (Korea 2000 / Unified CS). Kilometres appear only
+at the user-facing boundary, converted here.
+
+Examples
+--------
+>>> round(geodesic_m((128.5, 35.84), (128.5, 35.94)))
+11096
+>>> km_to_m(7.5), m_to_km(7500.0)
+(7500.0, 7.5)
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import pyproj
+from pyproj import Geod, Transformer
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+__all__ = [
+    "GEOD",
+    "KOREA_BBOX",
+    "PLANAR_CRS",
+    "STORAGE_CRS",
+    "geodesic_m",
+    "in_korea_bbox",
+    "km_to_m",
+    "m_to_km",
+    "to_planar",
+    "to_storage",
+]
+
+STORAGE_CRS: str = "EPSG:4326"
+"""CRS of every stored coordinate: WGS84 longitude, latitude."""
+
+PLANAR_CRS: str = "EPSG:5179"
+"""CRS for planar geometry in metres: Korea 2000 / Unified CS (UTM-K)."""
+
+GEOD: Geod = Geod(ellps="GRS80")
+"""The GRS80 ellipsoid's geodesic (GRS80 and WGS84 differ by 0.1 mm in semi-minor axis)."""
+
+KOREA_BBOX: tuple[float, float, float, float] = (124.5, 33.0, 132.0, 38.7)
+"""South Korea's bounding box (min lon, min lat, max lon, max lat), islands included."""
+
+
+def km_to_m(km: float) -> float:
+    """Convert kilometres to metres.
+
+    Examples
+    --------
+    >>> km_to_m(10)
+    10000.0
+    """
+    return float(km) * 1000.0
+
+
+def m_to_km(m: float) -> float:
+    """Convert metres to kilometres.
+
+    Examples
+    --------
+    >>> m_to_km(7500)
+    7.5
+    """
+    return float(m) / 1000.0
+
+
+def geodesic_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Return the GRS80 geodesic distance in metres between two (lon, lat) points.
+
+    Examples
+    --------
+    >>> geodesic_m((127.0, 37.0), (127.0, 37.0))
+    0.0
+    """
+    _, _, dist = GEOD.inv(a[0], a[1], b[0], b[1])
+    return float(dist)
+
+
+def in_korea_bbox(lon: float, lat: float) -> bool:
+    """Tell whether (lon, lat) lies in South Korea's bounding box.
+
+    Examples
+    --------
+    >>> in_korea_bbox(128.5, 35.8), in_korea_bbox(35.8, 128.5)
+    (True, False)
+    """
+    x0, y0, x1, y1 = KOREA_BBOX
+    return bool(x0 <= lon <= x1 and y0 <= lat <= y1)
+
+
+@lru_cache(maxsize=8)
+def _transformer(src: str, dst: str) -> Transformer:
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def to_planar(geom: BaseGeometry, src: Any = STORAGE_CRS) -> BaseGeometry:
+    """Project a geometry from ``src`` (WGS84 by default) to EPSG:5179 metres.
+
+    Examples
+    --------
+    >>> from shapely import Point
+    >>> p = to_planar(Point(127.5, 38.0))
+    >>> round(p.x), round(p.y)
+    (1000000, 2000000)
+    """
+    return _apply(_transformer(str(pyproj.CRS(src)), PLANAR_CRS), geom)
+
+
+def to_storage(geom: BaseGeometry, src: Any = PLANAR_CRS) -> BaseGeometry:
+    """Project a geometry from ``src`` (EPSG:5179 by default) to WGS84 lon/lat.
+
+    Examples
+    --------
+    >>> from shapely import Point
+    >>> p = to_storage(Point(1000000, 2000000))
+    >>> round(p.x, 6), round(p.y, 6)
+    (127.5, 38.0)
+    """
+    return _apply(_transformer(str(pyproj.CRS(src)), STORAGE_CRS), geom)
+
+
+def _apply(t: Transformer, geom: BaseGeometry) -> BaseGeometry:
+    def fn(xy: np.ndarray) -> np.ndarray:
+        x, y = t.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    out: BaseGeometry = shapely.transform(geom, fn)
+    return out

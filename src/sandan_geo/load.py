@@ -1,0 +1,1251 @@
+"""Read plans and sites: YAML and GeoJSON plan files, the built-in data, boundary files.
+
+Every reader validates the whole input and raises one :class:`~sandan_geo.errors.InputError`
+(subclass) listing every problem, each with the file, the site or feature, the
+field and the fix. YAML is read with a safe loader that refuses aliases.
+
+Examples
+--------
+>>> plan = load_plan("daegu-2020")
+>>> plan.hub.site.name_ko
+'성서일반산업단지'
+>>> sorted(builtin_plan_ids())[:2]
+['daegu-2020', 'gwangju-2020']
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from functools import lru_cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from shapely import MultiPolygon, Polygon
+from shapely.geometry import shape
+
+from ._io import read_text
+from .crs import KOREA_BBOX, in_korea_bbox
+from .errors import (
+    GeometryError,
+    InputError,
+    MissingDependencyError,
+    SandanGeoWarning,
+    SchemaError,
+    UnknownSiteError,
+)
+from .model import Kind, Link, Part, Plan, PlanSite, Role, Site, equal_area_disc
+
+__all__ = [
+    "attach_boundaries",
+    "builtin_plan_ids",
+    "builtin_sites",
+    "load_builtin",
+    "load_plan",
+    "load_rules_file",
+    "load_sites",
+]
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+PLAN_SUFFIXES = (".yaml", ".yml", ".geojson", ".json")
+GIS_SUFFIXES = (".gpkg", ".shp", ".zip")
+
+_SITE_FIELDS = {
+    "key", "name", "name_ko", "name_en", "kind", "lon", "lat", "boundary", "area_m2",
+    "industries", "parts", "province", "municipality", "provenance", "attrs",
+    "extent_approximate", "site_industries",
+}  # fmt: skip
+_PLAN_SITE_FIELDS = {"role", "function", "ref"}
+_REF_FIELDS = {"key", "ref", "role", "function", "industries", "name", "name_ko", "name_en"}
+_PART_FIELDS = {"name", "name_ko", "name_en", "lon", "lat", "area_m2", "boundary", "provenance"}
+
+
+# --------------------------------------------------------------------------- problems
+
+
+class _Problems:
+    """Collects every problem in an input, then raises them together."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.items: list[tuple[type[InputError], str, str | None, str | None]] = []
+
+    def add(
+        self,
+        cls: type[InputError],
+        where: str,
+        text: str,
+        *,
+        hint: str | None = None,
+        site: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        msg = f"{where}: {text}" if where else text
+        if hint:
+            msg = f"{msg}; {hint}"
+        self.items.append((cls, msg, site, field))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        cls, msg, site, field = self.items[0]
+        raise cls(msg, path=self.path, field=field, problems=[m for _, m, _, _ in self.items])
+
+
+# --------------------------------------------------------------------------- data folder
+
+
+def _data_dir() -> Traversable:
+    """The built-in dataset: inside the installed package, else the source tree's geodata/."""
+    packaged = resources.files("sandan_geo") / "geodata"
+    if packaged.is_dir():
+        return packaged
+    source_tree = Path(__file__).resolve().parents[2] / "geodata"
+    return source_tree
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses anchors' aliases (no alias bombs)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _AliasError(event.start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+
+class _AliasError(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
+def _parse_yaml(text: str, path: str | None) -> Any:
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+    except _AliasError as err:
+        raise SchemaError(
+            f"line {err.line}: YAML aliases (*name) are not allowed",
+            path=path,
+            hint="write the value out in full",
+        ) from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise SchemaError(
+            f"{where}malformed YAML ({problem})", path=path, hint="fix the YAML syntax there"
+        ) from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"member '{k}' appears twice in one object")
+        out[k] = v
+    return out
+
+
+def _parse_json(text: str, path: str | None) -> Any:
+    try:
+        return json.loads(
+            text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys
+        )
+    except json.JSONDecodeError as err:
+        raise SchemaError(
+            f"line {err.lineno}, column {err.colno}: malformed JSON ({err.msg})",
+            path=path,
+            hint="fix the JSON syntax there",
+        ) from None
+    except (ValueError, RecursionError) as err:
+        raise SchemaError(f"invalid JSON ({err})", path=path) from None
+
+
+def _number(
+    entry: Mapping[str, Any], name: str, where: str, problems: _Problems, *, hint: str
+) -> float | None:
+    value = entry.get(name)
+    if value is None:
+        problems.add(SchemaError, where, f"field '{name}' is missing", hint=hint, field=name)
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        problems.add(
+            SchemaError, where, f"field '{name}' is {value!r}, not a number", hint=hint, field=name
+        )
+        return None
+    number = float(value)
+    if not math.isfinite(number):
+        problems.add(SchemaError, where, f"field '{name}' is {value}", hint=hint, field=name)
+        return None
+    return number
+
+
+_LON_HINT = "give decimal degrees east, e.g. 128.49"
+_LAT_HINT = "give decimal degrees north, e.g. 35.84"
+
+
+def _lonlat(
+    entry: Mapping[str, Any], where: str, problems: _Problems
+) -> tuple[float, float] | None:
+    lon = _number(entry, "lon", where, problems, hint=_LON_HINT)
+    lat = _number(entry, "lat", where, problems, hint=_LAT_HINT)
+    if lon is None or lat is None:
+        return None
+    return _check_point(lon, lat, where, problems)
+
+
+def _check_point(
+    lon: float, lat: float, where: str, problems: _Problems
+) -> tuple[float, float] | None:
+    if not -180 <= lon <= 180:
+        problems.add(SchemaError, where, f"lon {lon} is out of range [-180, 180]", hint=_LON_HINT)
+        return None
+    if not -90 <= lat <= 90:
+        hint = _LAT_HINT
+        if in_korea_bbox(lat, lon):
+            hint = f"lat and lon look swapped: (lon {lat}, lat {lon}) is in South Korea; swap them"
+        problems.add(SchemaError, where, f"lat {lat} is out of range [-90, 90]", hint=hint)
+        return None
+    if not in_korea_bbox(lon, lat):
+        if in_korea_bbox(lat, lon):
+            problems.add(
+                GeometryError,
+                where,
+                f"point (lon {lon}, lat {lat}) is outside South Korea, but (lon {lat}, "
+                f"lat {lon}) is inside",
+                hint="lat and lon are swapped: swap them",
+            )
+        else:
+            x0, y0, x1, y1 = KOREA_BBOX
+            problems.add(
+                GeometryError,
+                where,
+                f"point (lon {lon}, lat {lat}) is outside South Korea "
+                f"(lon {x0}–{x1}, lat {y0}–{y1})",
+                hint="give WGS84 decimal degrees (EPSG:4326)",
+            )
+        return None
+    return lon, lat
+
+
+def _geometry(value: Any, where: str, problems: _Problems) -> Polygon | MultiPolygon | None:
+    if not isinstance(value, Mapping):
+        problems.add(
+            SchemaError,
+            where,
+            f"boundary is {type(value).__name__}, not a GeoJSON geometry object",
+            hint="give {type: Polygon, coordinates: [[[lon, lat], ...]]}",
+            field="boundary",
+        )
+        return None
+    if value.get("type") not in ("Polygon", "MultiPolygon"):
+        problems.add(
+            GeometryError,
+            where,
+            f"boundary type is {value.get('type')!r}",
+            hint="give a Polygon or MultiPolygon",
+            field="boundary",
+        )
+        return None
+    try:
+        geom = shape(value)
+    except Exception as err:  # shapely raises several types for malformed coordinates
+        problems.add(
+            GeometryError,
+            where,
+            f"boundary coordinates are malformed ({err})",
+            hint="a Polygon is a list of rings, each a closed list of [lon, lat] pairs",
+            field="boundary",
+        )
+        return None
+    if not isinstance(geom, Polygon | MultiPolygon):
+        problems.add(GeometryError, where, "boundary is not a polygon", field="boundary")
+        return None
+    if geom.is_empty:
+        problems.add(
+            GeometryError, where, "boundary is empty", hint="give its coordinates", field="boundary"
+        )
+        return None
+    x0, y0, x1, y1 = geom.bounds
+    if not all(math.isfinite(v) for v in (x0, y0, x1, y1)):
+        problems.add(
+            GeometryError, where, "boundary has NaN or infinite coordinates", field="boundary"
+        )
+        return None
+    if not (in_korea_bbox(x0, y0) and in_korea_bbox(x1, y1)):
+        swapped = in_korea_bbox(y0, x0) and in_korea_bbox(y1, x1)
+        problems.add(
+            GeometryError,
+            where,
+            f"boundary extends outside South Korea (bounds {x0:.4f}, {y0:.4f}, {x1:.4f}, {y1:.4f})",
+            hint="coordinates look like [lat, lon]: write [lon, lat]"
+            if swapped
+            else "give WGS84 [lon, lat] degrees",
+            field="boundary",
+        )
+        return None
+    if not geom.is_valid:
+        from shapely.validation import explain_validity
+
+        problems.add(
+            GeometryError,
+            where,
+            f"boundary is not a valid polygon ({explain_validity(geom)})",
+            hint="fix it in a GIS (e.g. QGIS 'Fix geometries') or shapely.make_valid",
+            field="boundary",
+        )
+        return None
+    if geom.area == 0:
+        problems.add(GeometryError, where, "boundary has zero area", field="boundary")
+        return None
+    return geom
+
+
+def _text(
+    entry: Mapping[str, Any],
+    name: str,
+    where: str,
+    problems: _Problems,
+    *,
+    required: bool = False,
+    hint: str | None = None,
+) -> str | None:
+    value = entry.get(name)
+    if value is None:
+        if required:
+            problems.add(SchemaError, where, f"field '{name}' is missing", hint=hint, field=name)
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        problems.add(
+            SchemaError,
+            where,
+            f"field '{name}' is a {type(value).__name__}, not text",
+            hint=hint,
+            field=name,
+        )
+        return None
+    text = str(value).strip()
+    if required and not text:
+        problems.add(SchemaError, where, f"field '{name}' is empty", hint=hint, field=name)
+        return None
+    return text
+
+
+def _texts(entry: Mapping[str, Any], name: str, where: str, problems: _Problems) -> tuple[str, ...]:
+    value = entry.get(name)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value.strip(),) if value.strip() else ()
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return tuple(v.strip() for v in value if v.strip())
+    problems.add(
+        SchemaError,
+        where,
+        f"field '{name}' must be a list of texts",
+        hint=f"e.g. {name}: [자동차부품, 기계]",
+        field=name,
+    )
+    return ()
+
+
+def _mapping(entry: Mapping[str, Any], name: str, where: str, problems: _Problems) -> dict[str, Any]:
+    value = entry.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        problems.add(SchemaError, where, f"field '{name}' must be a mapping", field=name)
+        return {}
+    return dict(value)
+
+
+def _area(entry: Mapping[str, Any], where: str, problems: _Problems) -> float | None:
+    if entry.get("area_m2") is None:
+        return None
+    area = _number(entry, "area_m2", where, problems, hint="give the area in m²")
+    if area is not None and area <= 0:
+        problems.add(
+            SchemaError, where, f"area_m2 is {area}", hint="give a positive area in m²",
+            field="area_m2",
+        )  # fmt: skip
+        return None
+    return area
+
+
+def _enum(
+    value: Any, enum: type[Kind] | type[Role], name: str, where: str, problems: _Problems
+) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(e.value for e in enum)
+        problems.add(
+            SchemaError,
+            where,
+            f"{name} {value!r} is not one of: {allowed}",
+            hint=f"use one of: {allowed}",
+            field=name,
+        )
+        return None
+
+
+def _part(entry: Any, where: str, problems: _Problems) -> Part | None:
+    if not isinstance(entry, Mapping):
+        problems.add(SchemaError, where, "a part must be a mapping with name, lon, lat")
+        return None
+    _unknown_fields(entry, _PART_FIELDS, where, problems)
+    name = _text(entry, "name_ko", where, problems) or _text(
+        entry, "name", where, problems, required=True, hint="give the part a name"
+    )
+    boundary = _geometry(entry["boundary"], where, problems) if "boundary" in entry else None
+    point = _lonlat(entry, where, problems)
+    area = _area(entry, where, problems)
+    if name is None or point is None:
+        return None
+    return Part(
+        name_ko=name,
+        lon=point[0],
+        lat=point[1],
+        area_m2=area,
+        boundary=boundary,
+        name_en=_text(entry, "name_en", where, problems),
+        provenance=_mapping(entry, "provenance", where, problems),
+    )
+
+
+def _unknown_fields(
+    entry: Mapping[str, Any], allowed: Iterable[str], where: str, problems: _Problems
+) -> None:
+    allowed = set(allowed)
+    for name in entry:
+        if name not in allowed:
+            problems.add(
+                SchemaError,
+                where,
+                f"unknown field '{name}'",
+                hint=f"allowed fields: {', '.join(sorted(allowed))}",
+                field=str(name),
+            )
+
+
+def _site(
+    entry: Mapping[str, Any], where: str, problems: _Problems, *, extra: Iterable[str] = ()
+) -> Site | None:
+    """Build a Site from a mapping (plan entry or sites-file entry)."""
+    _unknown_fields(entry, _SITE_FIELDS | set(extra), where, problems)
+    key = _key(entry, where, problems)
+    name = _text(entry, "name_ko", where, problems) or _text(
+        entry, "name", where, problems, required=True, hint="give the site's Korean name"
+    )
+    kind = _enum(entry["kind"], Kind, "kind", where, problems) if entry.get("kind") else None
+    industries = _texts(
+        entry, "site_industries" if "site_industries" in entry else "industries", where, problems
+    )
+    area = _area(entry, where, problems)
+    boundary = _geometry(entry["boundary"], where, problems) if "boundary" in entry else None
+    parts_raw = entry.get("parts") or []
+    parts: list[Part] = []
+    if not isinstance(parts_raw, list):
+        problems.add(SchemaError, where, "field 'parts' must be a list", field="parts")
+        parts_raw = []
+    for j, raw in enumerate(parts_raw):
+        part = _part(raw, f"{where} part {j + 1}", problems)
+        if part is not None:
+            parts.append(part)
+    has_point = entry.get("lon") is not None or entry.get("lat") is not None
+    point: tuple[float, float] | None = None
+    if has_point or (not parts_raw and boundary is None):
+        point = _lonlat(entry, where, problems)
+    approx_flag = entry.get("extent_approximate")
+    if approx_flag is not None and not isinstance(approx_flag, bool):
+        problems.add(
+            SchemaError, where, "field 'extent_approximate' must be true or false",
+            field="extent_approximate",
+        )  # fmt: skip
+    common: dict[str, Any] = {
+        "name_en": _text(entry, "name_en", where, problems),
+        "kind": kind,
+        "industries": industries,
+        "province": _text(entry, "province", where, problems),
+        "municipality": _text(entry, "municipality", where, problems),
+        "provenance": _mapping(entry, "provenance", where, problems),
+        "attrs": _mapping(entry, "attrs", where, problems),
+    }
+    if key is None or name is None or (parts_raw and len(parts) != len(parts_raw)):
+        return None
+    if has_point and point is None:
+        return None
+    if boundary is not None:
+        if point is None:
+            rep = _representative(boundary)
+            point = (rep[0], rep[1])
+        return Site(
+            key=key,
+            name_ko=name,
+            lon=point[0],
+            lat=point[1],
+            extent=boundary,
+            extent_approximate=bool(approx_flag),
+            area_m2=area,
+            parts=tuple(parts),
+            **common,
+        )
+    if parts:
+        kwargs = dict(common)
+        if point is not None:
+            kwargs.update(lon=point[0], lat=point[1])
+        if area is not None:
+            kwargs["area_m2"] = area
+        return Site.from_parts(key, name, parts, **kwargs)
+    if point is None:
+        return None
+    extent = equal_area_disc(point[0], point[1], area) if area else None
+    return Site(
+        key=key,
+        name_ko=name,
+        lon=point[0],
+        lat=point[1],
+        extent=extent,
+        extent_approximate=extent is not None,
+        area_m2=area,
+        **common,
+    )
+
+
+def _representative(geom: Polygon | MultiPolygon) -> tuple[float, float]:
+    """The centroid if it lies inside the geometry, else a point on its surface."""
+    centroid = geom.centroid
+    p = centroid if geom.contains(centroid) else geom.representative_point()
+    return (round(p.x, 7), round(p.y, 7))
+
+
+def _key(entry: Mapping[str, Any], where: str, problems: _Problems) -> str | None:
+    key = _text(entry, "key", where, problems, required=True, hint="give an ASCII key, e.g. hub1")
+    if key is not None and not KEY_PATTERN.match(key):
+        problems.add(
+            SchemaError,
+            where,
+            f"key {key!r} is not a short ASCII identifier",
+            hint="use letters, digits, '_', '-' or '.', e.g. seongseo",
+            field="key",
+        )
+        return None
+    return key
+
+
+# --------------------------------------------------------------------------- built-in data
+
+
+@lru_cache(maxsize=1)
+def builtin_sites() -> Mapping[str, Site]:
+    """Return every built-in site, keyed by site key.
+
+    Sites come from ``geodata/sites.yaml``, shipped inside the package: the
+    hubs, linked complexes and zones of the built-in plans, and the hubs of the
+    applicants that were not selected.
+
+    Returns
+    -------
+    Mapping[str, Site]
+        Read-only mapping; the same object on every call.
+
+    Examples
+    --------
+    >>> sites = builtin_sites()
+    >>> sites["gumi"].kind.value, len(sites["gumi"].parts)
+    ('national', 5)
+    """
+    from types import MappingProxyType
+
+    text = (_data_dir() / "sites.yaml").read_text(encoding="utf-8")
+    return MappingProxyType(_read_sites(text, "geodata/sites.yaml"))
+
+
+def load_sites(path: str | os.PathLike[str]) -> dict[str, Site]:
+    """Read a sites file: YAML with a ``sites:`` list, or GeoJSON features.
+
+    Each entry has the fields of a plan's site entry without ``role``.
+
+    Parameters
+    ----------
+    path
+        A ``.yaml``/``.yml`` or ``.geojson``/``.json`` file.
+
+    Returns
+    -------
+    dict[str, Site]
+        Sites keyed by key, in file order.
+
+    Raises
+    ------
+    InputError
+        Any problem in the file, all listed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "sites.yaml"
+    >>> _ = f.write_text("sites:\\n  - {key: a, name: 가, lon: 127.0, lat: 37.0}\\n")
+    >>> list(load_sites(f))
+    ['a']
+    """
+    p = Path(path)
+    text = read_text(p)
+    if p.suffix.lower() in (".geojson", ".json"):
+        doc = _parse_json(text, str(p))
+        raw = _geojson_to_raw(doc, str(p))
+        return _read_sites_list(raw.get("sites", []), str(p), extra=_PLAN_SITE_FIELDS)
+    return _read_sites(text, str(p))
+
+
+def _read_sites(text: str, path: str) -> dict[str, Site]:
+    doc = _parse_yaml(text, path)
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("sites"), list):
+        raise SchemaError("expected a mapping with a 'sites:' list", path=path)
+    return _read_sites_list(doc["sites"], path)
+
+
+def _read_sites_list(
+    entries: Sequence[Any], path: str, *, extra: Iterable[str] = ()
+) -> dict[str, Site]:
+    problems = _Problems(path)
+    out: dict[str, Site] = {}
+    for i, entry in enumerate(entries):
+        where = _where(entry, i)
+        if not isinstance(entry, Mapping):
+            problems.add(SchemaError, where, "a site must be a mapping")
+            continue
+        site = _site(entry, where, problems, extra=extra)
+        if site is None:
+            continue
+        if site.key in out:
+            problems.add(SchemaError, where, f"key '{site.key}' is used twice", field="key")
+            continue
+        out[site.key] = site
+    problems.raise_if_any()
+    return out
+
+
+def _where(entry: Any, i: int) -> str:
+    if isinstance(entry, Mapping) and isinstance(entry.get("key"), str):
+        return f"site {i + 1} ('{entry['key']}')"
+    return f"site {i + 1}"
+
+
+def builtin_plan_ids() -> list[str]:
+    """List the ids of the built-in plans, sorted.
+
+    Examples
+    --------
+    >>> "jeonnam-2020" in builtin_plan_ids()
+    True
+    """
+    folder = _data_dir() / "plans"
+    return sorted(
+        entry.name[: -len(".yaml")] for entry in folder.iterdir() if entry.name.endswith(".yaml")
+    )
+
+
+def load_builtin(plan_id: str) -> Plan:
+    """Load a built-in plan by id, e.g. ``"daegu-2020"``.
+
+    Raises
+    ------
+    UnknownSiteError
+        No built-in plan has that id; the message lists the ids.
+
+    Examples
+    --------
+    >>> load_builtin("jeonnam-2020").hub.site.key
+    'yeosu'
+    """
+    ids = builtin_plan_ids()
+    if plan_id not in ids:
+        raise UnknownSiteError(
+            f"no built-in plan '{plan_id}'",
+            hint=f"built-in plans: {', '.join(ids)}; or give a plan file path",
+        )
+    text = (_data_dir() / "plans" / f"{plan_id}.yaml").read_text(encoding="utf-8")
+    doc = _parse_yaml(text, f"geodata/plans/{plan_id}.yaml")
+    return _build_plan(doc, path=None, default_id=plan_id, sites=builtin_sites())
+
+
+# --------------------------------------------------------------------------- plans
+
+
+def load_plan(
+    source: str | os.PathLike[str] | Mapping[str, Any],
+    *,
+    sites: Mapping[str, Site] | None = None,
+) -> Plan:
+    """Load a plan from a built-in id, a YAML or GeoJSON file, or a mapping.
+
+    Parameters
+    ----------
+    source
+        A built-in plan id (see :func:`builtin_plan_ids`), the path of a
+        ``.yaml``/``.yml`` or ``.geojson``/``.json`` plan file, a GeoPackage or
+        shapefile laid out like the GeoJSON form, or an already-parsed mapping.
+    sites
+        Sites that ``ref:`` entries may name; the built-in sites by default.
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    InputError
+        Any problem in the plan, all listed, each with file, site, field and fix.
+
+    Examples
+    --------
+    >>> plan = load_plan({
+    ...     "id": "my-plan", "rules": "daegu",
+    ...     "sites": [
+    ...         {"key": "hub1", "name": "거점", "role": "hub", "lon": 128.50, "lat": 35.84},
+    ...         {"key": "l1", "role": "linked_complex", "ref": "seodaegu"},
+    ...     ],
+    ...     "links": [{"from": "hub1", "to": "l1", "relation": "부품 공급"}],
+    ... })
+    >>> plan.member("l1").site.name_ko
+    '서대구일반산업단지'
+    """
+    registry: Mapping[str, Site] = _LazyBuiltinSites() if sites is None else sites
+    if isinstance(source, Mapping):
+        return _build_plan(source, path=None, default_id="plan", sites=registry)
+    text_source = os.fspath(source)
+    p = Path(text_source)
+    if not p.exists() and isinstance(source, str) and source in builtin_plan_ids():
+        return load_builtin(source)
+    suffix = p.suffix.lower()
+    if not p.exists():
+        hint = (
+            f"built-in plans: {', '.join(builtin_plan_ids())}"
+            if not suffix
+            else "check the path"
+        )
+        raise InputError(
+            "no such file or built-in plan", path=text_source, hint=hint
+        )
+    if suffix in GIS_SUFFIXES:
+        doc = _read_gis_plan(p)
+        return _build_plan(doc, path=str(p), default_id=p.stem, sites=registry)
+    if suffix not in PLAN_SUFFIXES:
+        raise InputError(
+            f"'{suffix or p.name}' is not a plan file type",
+            path=str(p),
+            hint="give a .yaml, .yml, .geojson or .json plan (or .gpkg/.shp drawn in a GIS)",
+        )
+    text = read_text(p)
+    if suffix in (".geojson", ".json"):
+        doc = _parse_json(text, str(p))
+        if isinstance(doc, Mapping) and doc.get("type") == "FeatureCollection":
+            doc = _geojson_to_raw(doc, str(p))
+        elif isinstance(doc, Mapping) and "type" in doc:
+            raise SchemaError(
+                f"GeoJSON type is {doc.get('type')!r}",
+                path=str(p),
+                hint="a plan is a FeatureCollection of site and link features",
+            )
+    else:
+        doc = _parse_yaml(text, str(p))
+    return _build_plan(doc, path=str(p), default_id=p.stem, sites=registry)
+
+
+class _LazyBuiltinSites(Mapping[str, Site]):
+    """The built-in sites, read only when a ``ref`` asks for one."""
+
+    def __getitem__(self, key: str) -> Site:
+        return builtin_sites()[key]
+
+    def __iter__(self) -> Any:
+        return iter(builtin_sites())
+
+    def __len__(self) -> int:
+        return len(builtin_sites())
+
+
+def _build_plan(
+    doc: Any, *, path: str | None, default_id: str, sites: Mapping[str, Site]
+) -> Plan:
+    if not isinstance(doc, Mapping):
+        raise SchemaError(
+            f"a plan must be a mapping with 'sites', not a {type(doc).__name__}",
+            path=path,
+            hint="start the file with 'id:', 'name:' and 'sites:'",
+        )
+    problems = _Problems(path)
+    plan_id = _text(doc, "id", "plan", problems) or default_id
+    name = _text(doc, "name", "plan", problems) or plan_id
+    raw_sites = doc.get("sites")
+    if not isinstance(raw_sites, list) or not raw_sites:
+        problems.add(
+            SchemaError,
+            "plan",
+            "field 'sites' is missing or empty" if not raw_sites else "field 'sites' must be a list",
+            hint="list the hub and linked sites under 'sites:'",
+            field="sites",
+        )
+        problems.raise_if_any()
+    members: list[PlanSite] = []
+    for i, entry in enumerate(raw_sites or []):
+        where = _where(entry, i)
+        if not isinstance(entry, Mapping):
+            problems.add(SchemaError, where, "a site must be a mapping with key, name, role")
+            continue
+        member = _member(entry, where, problems, sites)
+        if member is not None:
+            members.append(member)
+    links: list[Link] = []
+    raw_links = doc.get("links") or []
+    if not isinstance(raw_links, list):
+        problems.add(SchemaError, "plan", "field 'links' must be a list", field="links")
+        raw_links = []
+    for i, entry in enumerate(raw_links):
+        link = _link(entry, f"link {i + 1}", problems)
+        if link is not None:
+            links.append(link)
+    rules = doc.get("rules")
+    meta = {
+        k: v for k, v in doc.items() if k not in ("id", "name", "sites", "links", "rules", "type")
+    }
+    problems.raise_if_any()
+    try:
+        return Plan(
+            id=plan_id,
+            name=name,
+            sites=tuple(members),
+            links=tuple(links),
+            rules=rules,
+            meta=meta,
+            path=path,
+        )
+    except InputError as err:
+        if path is None or err.path:
+            raise
+        raise type(err)(err.problem, path=path, problems=err.problems) from None
+
+
+def _member(
+    entry: Mapping[str, Any], where: str, problems: _Problems, sites: Mapping[str, Site]
+) -> PlanSite | None:
+    role = (
+        _enum(entry["role"], Role, "role", where, problems)
+        if entry.get("role") is not None
+        else None
+    )
+    if entry.get("role") is None:
+        problems.add(
+            SchemaError,
+            where,
+            "field 'role' is missing",
+            hint="give role: hub, linked_complex or linked_zone",
+            field="role",
+        )
+    function = _text(entry, "function", where, problems)
+    industries = _texts(entry, "industries", where, problems)
+    site: Site | None
+    if entry.get("ref") is not None:
+        _unknown_fields(entry, _REF_FIELDS, where, problems)
+        ref = entry["ref"]
+        if not isinstance(ref, str) or ref not in sites:
+            close = [k for k in sites if isinstance(ref, str) and ref.lower() in k.lower()]
+            hint = (
+                f"did you mean {', '.join(close[:5])}?"
+                if close
+                else "list built-in site keys with `sandan-geo sites`"
+            )
+            problems.add(
+                UnknownSiteError, where, f"ref {ref!r} names no known site", hint=hint, field="ref"
+            )
+            return None
+        site = sites[ref]
+        key = entry.get("key", ref)
+        if key != ref:
+            checked = _key(entry, where, problems)
+            if checked is None:
+                return None
+            site = site.renamed(checked)
+            site = replace(site, attrs={**site.attrs, "ref": ref})
+        overrides = {
+            field: _text(entry, src, where, problems)
+            for field, src in (("name_ko", "name_ko"), ("name_ko", "name"), ("name_en", "name_en"))
+            if entry.get(src) is not None
+        }
+        if overrides:
+            site = replace(site, **overrides)
+    else:
+        site = _site(entry, where, problems, extra=_PLAN_SITE_FIELDS)
+    if site is None or role is None:
+        return None
+    return PlanSite(site=site, role=role, function=function, plan_industries=industries)
+
+
+def _link(entry: Any, where: str, problems: _Problems) -> Link | None:
+    if not isinstance(entry, Mapping):
+        problems.add(SchemaError, where, "a link must be a mapping with from, to, relation")
+        return None
+    _unknown_fields(entry, {"from", "to", "relation", "attrs"}, where, problems)
+    source = _text(entry, "from", where, problems, required=True, hint="name the supplying site")
+    target = _text(entry, "to", where, problems, required=True, hint="name the receiving site")
+    relation = _text(entry, "relation", where, problems)
+    attrs = _mapping(entry, "attrs", where, problems)
+    if source is None or target is None:
+        return None
+    return Link(source=source, target=target, relation=relation, attrs=attrs)
+
+
+# --------------------------------------------------------------------------- GeoJSON
+
+
+def _geojson_to_raw(doc: Mapping[str, Any], path: str) -> dict[str, Any]:
+    """Turn a FeatureCollection into the same mapping a YAML plan gives."""
+    problems = _Problems(path)
+    features = doc.get("features")
+    if not isinstance(features, list):
+        raise SchemaError("FeatureCollection has no 'features' list", path=path)
+    crs_name = _geojson_crs(doc, path)
+    sites: dict[str, dict[str, Any]] = {}
+    order: list[str] = []
+    links: list[dict[str, Any]] = []
+    for i, feature in enumerate(features):
+        where = f"feature {i + 1}"
+        if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
+            problems.add(SchemaError, where, "is not a GeoJSON Feature")
+            continue
+        props = feature.get("properties") or {}
+        if not isinstance(props, Mapping):
+            problems.add(SchemaError, where, "'properties' must be an object")
+            continue
+        geometry = feature.get("geometry")
+        if not isinstance(geometry, Mapping) or "type" not in geometry:
+            problems.add(
+                GeometryError,
+                where,
+                "has no geometry",
+                hint="draw a Point or Polygon for a site, a LineString for a link",
+            )
+            continue
+        if crs_name is not None:
+            geometry = _reproject_geojson(geometry, crs_name, where, problems)
+            if geometry is None:
+                continue
+        gtype = geometry["type"]
+        if gtype in ("LineString", "MultiLineString"):
+            links.append({k: v for k, v in props.items() if k in ("from", "to", "relation", "attrs")})
+            continue
+        key = props.get("key")
+        if isinstance(key, str):
+            where = f"feature {i + 1} ('{key}')"
+        entry = sites.get(key) if isinstance(key, str) else None
+        if entry is None:
+            entry = {k: v for k, v in props.items() if k not in ("lon", "lat")}
+            if isinstance(key, str):
+                sites[key] = entry
+                order.append(key)
+            else:
+                problems.add(
+                    SchemaError, where, "property 'key' is missing", hint="give an ASCII key",
+                    field="key",
+                )  # fmt: skip
+                continue
+        else:
+            for k, v in props.items():
+                entry.setdefault(k, v)
+        if gtype == "Point":
+            coords = geometry.get("coordinates")
+            if (
+                not isinstance(coords, list | tuple)
+                or len(coords) < 2
+                or not all(isinstance(c, int | float) and not isinstance(c, bool) for c in coords)
+            ):
+                problems.add(
+                    GeometryError,
+                    where,
+                    f"Point coordinates are {coords!r}",
+                    hint="give [lon, lat]",
+                    field="geometry",
+                )
+                continue
+            entry["lon"], entry["lat"] = coords[0], coords[1]
+        elif gtype in ("Polygon", "MultiPolygon"):
+            if "boundary" in entry:
+                problems.add(
+                    SchemaError, where, "site has two polygon features",
+                    hint="merge them into one MultiPolygon", field="geometry",
+                )  # fmt: skip
+            entry["boundary"] = dict(geometry)
+        else:
+            problems.add(
+                GeometryError,
+                where,
+                f"geometry type {gtype!r} is not used in plans",
+                hint="use Point or Polygon/MultiPolygon for sites, LineString for links",
+                field="geometry",
+            )
+    problems.raise_if_any()
+    raw: dict[str, Any] = {
+        k: v for k, v in doc.items() if k not in ("type", "features", "crs", "bbox")
+    }
+    raw["sites"] = [sites[k] for k in order]
+    raw["links"] = links
+    return raw
+
+
+def _geojson_crs(doc: Mapping[str, Any], path: str) -> str | None:
+    """Return a CRS to reproject from, or None for WGS84 lon/lat."""
+    crs = doc.get("crs")
+    if crs is None:
+        return None
+    name = crs.get("properties", {}).get("name") if isinstance(crs, Mapping) else None
+    if not isinstance(name, str):
+        raise GeometryError(
+            "the 'crs' member is not understood",
+            path=path,
+            hint="remove it and write WGS84 lon/lat (RFC 7946), or name an EPSG code",
+        )
+    import pyproj
+
+    try:
+        parsed = pyproj.CRS.from_user_input(name)
+    except pyproj.exceptions.CRSError:
+        raise GeometryError(
+            f"unknown CRS {name!r}",
+            path=path,
+            hint="write WGS84 lon/lat (RFC 7946) or name an EPSG code",
+        ) from None
+    if parsed.equals(pyproj.CRS("EPSG:4326"), ignore_axis_order=True) or "CRS84" in name:
+        return None
+    warnings.warn(
+        f"{path}: coordinates are in {name}; reprojected to WGS84 lon/lat (EPSG:4326)",
+        SandanGeoWarning,
+        stacklevel=4,
+    )
+    return parsed.to_string()
+
+
+def _reproject_geojson(
+    geometry: Mapping[str, Any], crs: str, where: str, problems: _Problems
+) -> dict[str, Any] | None:
+    from shapely.geometry import mapping
+
+    from .crs import _apply, _transformer
+
+    try:
+        geom = shape(geometry)
+        out = _apply(_transformer(crs, "EPSG:4326"), geom)
+    except Exception as err:  # malformed coordinates in any of several ways
+        problems.add(GeometryError, where, f"cannot reproject the geometry ({err})")
+        return None
+    return dict(mapping(out))
+
+
+def _read_gis_plan(p: Path) -> dict[str, Any]:
+    """Read a GeoPackage or shapefile laid out like the GeoJSON plan form."""
+    import geopandas as gpd
+
+    try:
+        frame = gpd.read_file(p)
+    except Exception as err:  # pyogrio raises DataSourceError and friends
+        raise InputError(
+            f"cannot read as a GIS file ({str(err).splitlines()[0]})", path=str(p)
+        ) from None
+    if frame.crs is None:
+        raise GeometryError(
+            "file has no CRS (.prj missing)", path=str(p), hint="define its CRS in a GIS"
+        )
+    frame = frame.to_crs("EPSG:4326")
+    doc = json.loads(frame.to_json(na="drop"))
+    doc.pop("crs", None)
+    return _geojson_to_raw(doc, str(p))
+
+
+# --------------------------------------------------------------------------- rules file
+
+
+def load_rules_file(path: str | os.PathLike[str]) -> Any:
+    """Read a rules file: YAML or JSON holding a preset name or a list of rules.
+
+    The file may be the list itself, or a mapping with a ``rules:`` entry.
+    Parsing the rules themselves is :func:`sandan_geo.parse_rules`' job.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "rules.yaml"
+    >>> _ = f.write_text("- {type: max_distance, km: 5, metric: centroid}\\n")
+    >>> load_rules_file(f)
+    [{'type': 'max_distance', 'km': 5, 'metric': 'centroid'}]
+    """
+    p = Path(path)
+    text = read_text(p)
+    doc = _parse_json(text, str(p)) if p.suffix.lower() == ".json" else _parse_yaml(text, str(p))
+    if isinstance(doc, Mapping) and "rules" in doc:
+        doc = doc["rules"]
+    if not isinstance(doc, list | str):
+        raise SchemaError(
+            "a rules file holds a list of rules or a preset name",
+            path=str(p),
+            hint="e.g. - {type: max_distance, km: 7.5, metric: boundary}",
+        )
+    return doc
+
+
+# --------------------------------------------------------------------------- boundaries
+
+
+def attach_boundaries(
+    plan: Plan,
+    path: str | os.PathLike[str],
+    *,
+    key_field: str,
+    encoding: str | None = None,
+    layer: str | int | None = None,
+) -> Plan:
+    """Replace sites' extents with official outlines from a shapefile or GeoPackage.
+
+    Features whose ``key_field`` equals a plan site's key become that site's
+    extent (several features with one key are merged); those sites are then no
+    longer flagged approximate. Other sites are left as they were.
+
+    Parameters
+    ----------
+    plan
+        The plan to update (not modified; a new plan is returned).
+    path
+        A shapefile, GeoPackage or any file GDAL reads, in any CRS.
+    key_field
+        The attribute holding site keys.
+    encoding
+        Attribute encoding, e.g. ``"cp949"`` for a Korean shapefile without a
+        ``.cpg`` file. Without it, Korean text read as Latin-1 is detected and
+        refused with a hint rather than returned garbled.
+    layer
+        Layer name or index for multi-layer files.
+
+    Returns
+    -------
+    Plan
+        A new plan with official extents where a feature matched.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, has no CRS, lacks ``key_field``, has garbled
+        Korean text, or an invalid geometry.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, geopandas as gpd
+    >>> from shapely import box
+    >>> plan = load_plan("daegu-2020")
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "b.gpkg"
+    >>> gpd.GeoDataFrame({"code": ["seodaegu"]}, geometry=[box(128.54, 35.87, 128.56, 35.89)],
+    ...                  crs="EPSG:4326").to_file(f)
+    >>> new = attach_boundaries(plan, f, key_field="code")
+    >>> new.member("seodaegu").site.extent_approximate
+    False
+    """
+    import geopandas as gpd
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError("file not found", path=str(p), hint="check the path")
+    kwargs: dict[str, Any] = {}
+    if encoding:
+        kwargs["encoding"] = encoding
+    if layer is not None:
+        kwargs["layer"] = layer
+    try:
+        frame = gpd.read_file(p, **kwargs)
+    except LookupError as err:
+        raise InputError(f"unknown encoding {encoding!r}", path=str(p)) from err
+    except Exception as err:  # pyogrio raises several types
+        raise InputError(
+            f"cannot read as a GIS file ({str(err).splitlines()[0]})", path=str(p)
+        ) from None
+    if key_field not in frame.columns:
+        cols = ", ".join(c for c in frame.columns if c != "geometry")
+        raise SchemaError(
+            f"no field '{key_field}'", path=str(p), field=key_field, hint=f"fields are: {cols}"
+        )
+    if encoding is None:
+        _refuse_mojibake(frame, p)
+    if frame.crs is None:
+        raise GeometryError(
+            "file has no CRS (.prj missing)",
+            path=str(p),
+            hint="define its CRS in a GIS, e.g. EPSG:5179 or EPSG:5186 for Korean files",
+        )
+    frame = frame.to_crs("EPSG:4326")
+    problems = _Problems(str(p))
+    outlines: dict[str, Polygon | MultiPolygon] = {}
+    for key, group in frame.groupby(frame[key_field].astype(str), sort=True):
+        geom = group.geometry.union_all()
+        from shapely.geometry import mapping
+
+        checked = _geometry(dict(mapping(geom)), f"features with {key_field}={key!r}", problems)
+        if checked is not None:
+            outlines[str(key)] = checked
+    problems.raise_if_any()
+    members = []
+    for m in plan.sites:
+        outline = outlines.get(m.key)
+        if outline is None:
+            members.append(m)
+            continue
+        provenance = {**m.site.provenance, "extent": {"source": p.name, "field": key_field}}
+        site = replace(
+            m.site, extent=outline, extent_approximate=False, provenance=provenance
+        )
+        members.append(replace(m, site=site))
+    return replace(plan, sites=tuple(members))
+
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_LATIN1_HIGH = re.compile(r"[\u0080-\u00ff]")
+
+
+def _refuse_mojibake(frame: Any, p: Path) -> None:
+    """Raise when Korean text seems to have been decoded as Latin-1."""
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    for column in frame.columns:
+        if column == "geometry" or not (
+            is_string_dtype(frame[column]) or is_object_dtype(frame[column])
+        ):
+            continue
+        for value in frame[column].dropna().astype(str).head(200):
+            if _LATIN1_HIGH.search(value) and not _HANGUL.search(value):
+                try:
+                    fixed = value.encode("latin-1").decode("cp949")
+                except (UnicodeEncodeError, UnicodeDecodeError):
+                    continue
+                if _HANGUL.search(fixed):
+                    raise InputError(
+                        f"field '{column}' holds {value!r}, which is Korean text in CP949 "
+                        f"(EUC-KR) read as Latin-1 ({fixed!r})",
+                        path=str(p),
+                        field=str(column),
+                        hint="pass encoding='cp949' (CLI: --encoding cp949) or add a .cpg "
+                        "file containing CP949",
+                    )

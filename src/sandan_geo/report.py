@@ -1,0 +1,234 @@
+"""Reports as data and text: dict/JSON, DataFrame, Markdown and plain text.
+
+This module formats; it computes nothing. The JSON shape is stable
+(``schema: "sandan-geo/report/1"``) and documented in ``docs/reports.md``:
+top-level ``plan``, ``plan_name``, ``passed``, ``rules``, ``rules_source`` and
+``checks``, each check with ``rule``, ``rule_type``, ``from``, ``to``,
+``metric``, ``value_km``, ``limit_km``, ``margin_km``, ``passed``,
+``approximate``, ``from_point``, ``to_point`` (``[lon, lat]``), ``minutes``,
+``limit_minutes`` and ``note``. Kilometres are rounded to the millimetre.
+
+Examples
+--------
+>>> from sandan_geo import check_plan, load_plan
+>>> report = check_plan(load_plan("jeonnam-2020"), metric="centroid")
+>>> d = to_dict(report)
+>>> d["plan"], sorted(d["checks"][0])[:4]
+('jeonnam-2020', ['approximate', 'from', 'from_name', 'from_point'])
+>>> "| 여수국가산업단지 |" in to_markdown(report)
+True
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .check import Report
+from .rules import Check
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["SCHEMA", "to_dataframe", "to_dict", "to_json", "to_markdown", "to_text"]
+
+SCHEMA = "sandan-geo/report/1"
+_KM_DIGITS = 6  # millimetres
+_COLUMNS = [
+    "plan", "rule", "rule_type", "from", "from_name", "to", "to_name", "metric", "value_km",
+    "limit_km", "margin_km", "passed", "approximate", "minutes", "limit_minutes",
+    "from_point", "to_point", "note",
+]  # fmt: skip
+
+
+def _km(value: float | None) -> float | None:
+    return None if value is None else round(value, _KM_DIGITS)
+
+
+def _point(p: tuple[float, float] | None) -> list[float] | None:
+    return None if p is None else [round(p[0], 7), round(p[1], 7)]
+
+
+def _check_dict(report: Report, c: Check) -> dict[str, Any]:
+    return {
+        "rule": c.rule,
+        "rule_type": c.rule_type,
+        "from": c.from_,
+        "from_name": report.site_names.get(c.from_, c.from_),
+        "to": c.to,
+        "to_name": report.site_names.get(c.to, c.to),
+        "metric": c.metric,
+        "value_km": _km(c.value_km),
+        "limit_km": c.limit_km,
+        "margin_km": _km(c.margin_km),
+        "passed": c.passed,
+        "approximate": c.approximate,
+        "minutes": None if c.minutes is None else round(c.minutes, 3),
+        "limit_minutes": c.limit_minutes,
+        "from_point": _point(c.from_point),
+        "to_point": _point(c.to_point),
+        "note": c.note,
+    }
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    """Return the report as plain JSON-ready data.
+
+    Examples
+    --------
+    >>> from sandan_geo import check_plan, load_plan
+    >>> to_dict(check_plan(load_plan("daegu-2020")))["rules_source"]
+    'plan'
+    """
+    return {
+        "schema": SCHEMA,
+        "plan": report.plan,
+        "plan_name": report.plan_name,
+        "passed": report.passed,
+        "rules": list(report.rules),
+        "rules_source": report.rules_source,
+        "checks": [_check_dict(report, c) for c in report.checks],
+    }
+
+
+def to_json(report: Report | Sequence[Report], *, indent: int | None = 2) -> str:
+    """Return the report (or a list of reports, as a JSON array) as JSON text.
+
+    Non-ASCII text is kept as is (UTF-8); keys keep their documented order.
+
+    Examples
+    --------
+    >>> import json
+    >>> from sandan_geo import check_plan, load_plan
+    >>> json.loads(to_json(check_plan(load_plan("daegu-2020"))))["passed"] in (True, False)
+    True
+    """
+    data: Any = (
+        to_dict(report) if isinstance(report, Report) else [to_dict(r) for r in report]
+    )
+    return json.dumps(data, ensure_ascii=False, indent=indent) + "\n"
+
+
+def to_dataframe(report: Report | Sequence[Report]) -> pd.DataFrame:
+    """Return one row per check, with the columns of the JSON checks plus ``plan``.
+
+    Examples
+    --------
+    >>> from sandan_geo import check_plan, load_plan
+    >>> df = to_dataframe(check_plan(load_plan("daegu-2020"), metric="centroid"))
+    >>> list(df.columns[:4])
+    ['plan', 'rule', 'rule_type', 'from']
+    """
+    import pandas as pd
+
+    reports = [report] if isinstance(report, Report) else list(report)
+    rows = [
+        {"plan": r.plan, **_check_dict(r, c)} for r in reports for c in r.checks
+    ]
+    return pd.DataFrame(rows, columns=_COLUMNS)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _plain(text: Any) -> str:
+    """User text made safe for a terminal: no control, escape or bidi characters."""
+    return _CONTROL.sub("?", unicodedata.normalize("NFC", str(text)))
+
+
+def _md(text: Any) -> str:
+    """User text made inert in Markdown (and the HTML it renders to)."""
+    out = html.escape(_plain(text), quote=True)
+    return re.sub(r"([\\`*_{}\[\]()#+!|~])", r"\\\1", out)
+
+
+def _fmt_km(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def _verdict_line(report: Report) -> str:
+    failed = len(report.failed)
+    verdict = "PASS" if report.passed else f"FAIL ({failed} of {len(report.checks)} checks failed)"
+    return verdict
+
+
+def to_markdown(report: Report | Sequence[Report]) -> str:
+    """Return the report as a Markdown section with a table of checks.
+
+    User text (names, notes) is escaped so that it renders as text.
+
+    Examples
+    --------
+    >>> from sandan_geo import check_plan, load_plan
+    >>> md = to_markdown(check_plan(load_plan("daegu-2020"), metric="centroid"))
+    >>> md.splitlines()[0]
+    '## daegu-2020: 대구 산업단지 대개조 \\\\(2020\\\\)'
+    """
+    if not isinstance(report, Report):
+        return "\n".join(to_markdown(r) for r in report)
+    lines = [
+        f"## {_md(report.plan)}: {_md(report.plan_name)}",
+        "",
+        f"**Verdict: {_verdict_line(report)}**. Rules ({report.rules_source}): "
+        + "; ".join(f"`{_plain(r).replace('`', '')}`" for r in report.rules),
+        "",
+        "| rule | from | to | metric | value (km) | limit (km) | margin (km) | result |",
+        "| --- | --- | --- | --- | ---: | ---: | ---: | --- |",
+    ]
+    for c in report.checks:
+        result = "pass" if c.passed else "**FAIL**"
+        if c.approximate:
+            result += " (approx.)"
+        value = _fmt_km(c.value_km) if c.value_km is not None else _md(c.note or "")
+        margin = "–" if c.margin_km is None else f"{c.margin_km:+.3f}"
+        lines.append(
+            f"| {_md(c.rule_type)} | {_md(report.site_names.get(c.from_, c.from_))} "
+            f"| {_md(report.site_names.get(c.to, c.to))} | {_md(c.metric or '–')} | {value} "
+            f"| {_fmt_km(c.limit_km)} | {margin} | {result} |"
+        )
+    if any(c.approximate for c in report.checks):
+        lines += [
+            "",
+            "_approx.: measured on an approximate extent or point (see the site's provenance)._",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def to_text(report: Report | Sequence[Report]) -> str:
+    """Return the report as plain text for a terminal or a log.
+
+    Examples
+    --------
+    >>> from sandan_geo import check_plan, load_plan
+    >>> text = to_text(check_plan(load_plan("jeonnam-2020"), max_km=30, metric="centroid"))
+    >>> text.splitlines()[0]
+    'jeonnam-2020  전남 산업단지 대개조 (2020): PASS'
+    """
+    if not isinstance(report, Report):
+        return "\n".join(to_text(r) for r in report)
+    lines = [
+        f"{_plain(report.plan)}  {_plain(report.plan_name)}: {_verdict_line(report)}",
+        f"  rules ({report.rules_source}): " + "; ".join(_plain(r) for r in report.rules),
+    ]
+    for c in report.checks:
+        mark = "pass" if c.passed else "FAIL"
+        a = _plain(report.site_names.get(c.from_, c.from_))
+        b = _plain(report.site_names.get(c.to, c.to))
+        if c.value_km is not None and c.limit_km is not None:
+            sign = "<=" if c.passed else ">"
+            what = (
+                f"{c.metric} {c.value_km:.3f} km {sign} {c.limit_km:g} km "
+                f"(margin {c.margin_km:+.3f} km)"
+            )
+        elif c.minutes is not None and c.limit_minutes is not None:
+            sign = "<=" if c.passed else ">"
+            what = f"{c.metric} {c.minutes:.1f} min {sign} {c.limit_minutes:g} min"
+        else:
+            what = _plain(c.note or "")
+        approx = "  [approximate]" if c.approximate else ""
+        lines.append(f"  {mark}  {c.rule_type:<22} {a} -> {b}: {what}{approx}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,501 @@
+"""Rules a plan must meet, and the checks they produce.
+
+A rule is any object with the :class:`Rule` protocol: a ``type`` name, a
+``describe()`` text, ``with_metric(metric)`` and ``evaluate(G)`` returning
+:class:`Check` records. Built in:
+
+- :class:`MaxDistance` (``max_distance``): each linked site within ``km`` of the
+  hub (``between="hub_to_linked"``), or each value-chain link within ``km``
+  (``between="links"``), under a named metric. "Within" includes the limit:
+  a distance equal to the limit passes.
+- :class:`MaxTravelTime` (``max_travel_time``): the same in minutes, for
+  metrics that report travel time (road).
+- :class:`ValueChainConnected` (``value_chain_connected``): every linked site
+  reachable from the hub along value-chain links.
+
+Presets name the criteria of the 2020 selection: ``daegu`` (7.5 km) and
+``jeonnam`` (10 km), each a ``max_distance`` under the boundary metric plus
+``value_chain_connected``; :func:`accessibility_rules` builds the same for any
+limit. Add rule types with :func:`register_rule_type`.
+
+Examples
+--------
+>>> [r.describe() for r in parse_rules("daegu")]
+['max_distance(7.5 km, boundary, hub_to_linked)', 'value_chain_connected']
+>>> parse_rules([{"type": "max_distance", "km": 10, "metric": "centroid"}])[0].limit_km
+10.0
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol, runtime_checkable
+
+import networkx as nx
+
+from .crs import km_to_m, m_to_km
+from .errors import RuleError
+from .measure import Distance, Metric, get_metric
+from .graph import node_site
+
+__all__ = [
+    "PRESETS",
+    "Check",
+    "MaxDistance",
+    "MaxTravelTime",
+    "Rule",
+    "ValueChainConnected",
+    "accessibility_rules",
+    "parse_rules",
+    "register_rule_type",
+]
+
+# Two geodesic computations of one distance agree to well under a micrometre;
+# a distance this close to the limit is treated as equal to it.
+_AT_LIMIT_M = 1e-6
+_MAX_LIMIT_KM = 600.0  # larger than South Korea: a limit above it is a unit mistake
+_BETWEEN = ("hub_to_linked", "links")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One rule applied to one site pair or link.
+
+    ``value_km``, ``limit_km`` and ``margin_km`` are ``None`` for rules that
+    measure nothing (``value_chain_connected``); ``margin_km`` is
+    ``limit_km - value_km``, negative when the check fails.
+
+    Examples
+    --------
+    >>> c = Check("max_distance(7.5 km, boundary, hub_to_linked)", "max_distance",
+    ...           "a", "b", "boundary", 3.2, 7.5, True)
+    >>> c.margin_km
+    4.3
+    """
+
+    rule: str
+    rule_type: str
+    from_: str
+    to: str
+    metric: str | None
+    value_km: float | None
+    limit_km: float | None
+    passed: bool
+    from_point: tuple[float, float] | None = None
+    to_point: tuple[float, float] | None = None
+    approximate: bool = False
+    minutes: float | None = None
+    limit_minutes: float | None = None
+    path: tuple[tuple[float, float], ...] | None = None
+    note: str | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def margin_km(self) -> float | None:
+        """``limit_km - value_km`` (km), rounded to the millimetre; ``None`` if not a distance."""
+        if self.value_km is None or self.limit_km is None:
+            return None
+        return round(self.limit_km - self.value_km, 6)
+
+
+@runtime_checkable
+class Rule(Protocol):
+    """What a rule must provide."""
+
+    type: str
+
+    def describe(self) -> str:
+        """A short text naming the rule and its parameters."""
+        ...
+
+    def with_metric(self, metric: str | Metric) -> Rule:
+        """A copy measuring with ``metric`` (rules that measure nothing return themselves)."""
+        ...
+
+    def evaluate(self, G: nx.DiGraph) -> list[Check]:
+        """Apply the rule to a plan graph; one check per site or link."""
+        ...
+
+
+def _pairs(G: nx.DiGraph, between: str) -> list[tuple[str, str]]:
+    if between == "links":
+        return list(G.edges)
+    hubs = [k for k, role in G.nodes(data="role") if role == "hub"]
+    if len(hubs) != 1:
+        raise RuleError(f"plan graph has {len(hubs)} hubs; a plan has exactly one")
+    hub = hubs[0]
+    return [(hub, k) for k in G.nodes if k != hub]
+
+
+def _check_limit(value: Any, name: str, unit: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RuleError(f"{name} is {value!r}, not a number", field=name, hint=f"give {unit}")
+    number = float(value)
+    if not math.isfinite(number) or number <= 0:
+        raise RuleError(
+            f"{name} is {value}; a limit must be a positive number", field=name,
+            hint=f"give {unit}, e.g. 7.5",
+        )  # fmt: skip
+    return number
+
+
+@dataclass(frozen=True)
+class MaxDistance:
+    """Each pair must be within ``km`` (inclusive) under ``metric``.
+
+    Parameters
+    ----------
+    km
+        The limit in kilometres, > 0.
+    metric
+        Metric name or object; ``"boundary"`` by default.
+    between
+        ``"hub_to_linked"`` (each linked site to the hub) or ``"links"``
+        (each value-chain link).
+
+    Examples
+    --------
+    >>> MaxDistance(7.5).describe()
+    'max_distance(7.5 km, boundary, hub_to_linked)'
+    >>> MaxDistance(-1)
+    Traceback (most recent call last):
+    ...
+    sandan_geo.errors.RuleError: km is -1; a limit must be a positive number; give kilometres, e.g. 7.5
+    """
+
+    km: float
+    metric: str | Metric = "boundary"
+    between: str = "hub_to_linked"
+    type: str = field(default="max_distance", init=False)
+
+    def __post_init__(self) -> None:
+        km = _check_limit(self.km, "km", "kilometres")
+        if km > _MAX_LIMIT_KM:
+            raise RuleError(
+                f"km is {km}, more than South Korea is wide",
+                field="km",
+                hint="give the limit in kilometres (7.5, not 7500)",
+            )
+        object.__setattr__(self, "km", km)
+        get_metric(self.metric)
+        if self.between not in _BETWEEN:
+            raise RuleError(
+                f"between is {self.between!r}", field="between",
+                hint=f"use one of: {', '.join(_BETWEEN)}",
+            )  # fmt: skip
+
+    @property
+    def limit_km(self) -> float:
+        """The limit in km."""
+        return self.km
+
+    @property
+    def metric_name(self) -> str:
+        """The metric's name."""
+        return get_metric(self.metric).name
+
+    def describe(self) -> str:
+        """Return e.g. ``max_distance(7.5 km, boundary, hub_to_linked)``."""
+        return f"max_distance({self.km:g} km, {self.metric_name}, {self.between})"
+
+    def with_metric(self, metric: str | Metric) -> MaxDistance:
+        """Return a copy under ``metric``."""
+        return replace(self, metric=metric)
+
+    def evaluate(self, G: nx.DiGraph) -> list[Check]:
+        """Measure each pair and compare it with the limit."""
+        m = get_metric(self.metric)
+        limit_m = km_to_m(self.km)
+        out = []
+        for u, v in _pairs(G, self.between):
+            d = m.distance(node_site(G, u), node_site(G, v))
+            out.append(self._check(u, v, d, limit_m))
+        return out
+
+    def _check(self, u: str, v: str, d: Distance, limit_m: float) -> Check:
+        return Check(
+            rule=self.describe(),
+            rule_type=self.type,
+            from_=u,
+            to=v,
+            metric=d.metric,
+            value_km=m_to_km(d.value_m),
+            limit_km=self.km,
+            passed=d.value_m <= limit_m + _AT_LIMIT_M,
+            from_point=d.from_point,
+            to_point=d.to_point,
+            approximate=d.approximate,
+            minutes=d.minutes,
+            path=d.path,
+            detail=dict(d.detail),
+        )
+
+
+@dataclass(frozen=True)
+class MaxTravelTime:
+    """Each pair must be within ``minutes`` of travel under a metric that reports time.
+
+    Examples
+    --------
+    >>> MaxTravelTime(15, metric="centroid").describe()
+    'max_travel_time(15 min, centroid, hub_to_linked)'
+    """
+
+    minutes: float
+    metric: str | Metric = "road"
+    between: str = "hub_to_linked"
+    type: str = field(default="max_travel_time", init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "minutes", _check_limit(self.minutes, "minutes", "minutes"))
+        if self.between not in _BETWEEN:
+            raise RuleError(f"between is {self.between!r}", field="between")
+
+    def describe(self) -> str:
+        """Return e.g. ``max_travel_time(15 min, road, hub_to_linked)``."""
+        name = self.metric if isinstance(self.metric, str) else self.metric.name
+        return f"max_travel_time({self.minutes:g} min, {name}, {self.between})"
+
+    def with_metric(self, metric: str | Metric) -> MaxTravelTime:
+        """Return a copy under ``metric``."""
+        return replace(self, metric=metric)
+
+    def evaluate(self, G: nx.DiGraph) -> list[Check]:
+        """Measure each pair's travel time and compare it with the limit."""
+        m = get_metric(self.metric)
+        out = []
+        for u, v in _pairs(G, self.between):
+            d = m.distance(node_site(G, u), node_site(G, v))
+            if d.minutes is None:
+                raise RuleError(
+                    f"metric '{m.name}' reports no travel time",
+                    hint="use the road metric with road data that has speeds",
+                )
+            out.append(
+                Check(
+                    rule=self.describe(),
+                    rule_type=self.type,
+                    from_=u,
+                    to=v,
+                    metric=d.metric,
+                    value_km=m_to_km(d.value_m),
+                    limit_km=None,
+                    passed=d.minutes <= self.minutes + 1e-9,
+                    from_point=d.from_point,
+                    to_point=d.to_point,
+                    approximate=d.approximate,
+                    minutes=d.minutes,
+                    limit_minutes=self.minutes,
+                    path=d.path,
+                    detail=dict(d.detail),
+                )
+            )
+        return out
+
+
+@dataclass(frozen=True)
+class ValueChainConnected:
+    """Every linked site must be reachable from the hub along value-chain links.
+
+    Links are followed in either direction by default (a supplier of the hub
+    is tied to it as much as a customer); ``directed=True`` follows them only
+    from supplier to customer.
+
+    Examples
+    --------
+    >>> ValueChainConnected().describe(), ValueChainConnected(directed=True).describe()
+    ('value_chain_connected', 'value_chain_connected(directed)')
+    """
+
+    directed: bool = False
+    type: str = field(default="value_chain_connected", init=False)
+
+    def describe(self) -> str:
+        """Return ``value_chain_connected`` (with ``(directed)`` when directed)."""
+        return "value_chain_connected(directed)" if self.directed else "value_chain_connected"
+
+    def with_metric(self, metric: str | Metric) -> ValueChainConnected:
+        """Return self: this rule measures no distance."""
+        return self
+
+    def evaluate(self, G: nx.DiGraph) -> list[Check]:
+        """One check per linked site: is there a path from the hub?"""
+        H = G if self.directed else G.to_undirected(as_view=True)
+        out = []
+        for hub, site in _pairs(G, "hub_to_linked"):
+            try:
+                path = nx.shortest_path(H, hub, site)
+                note = " → ".join(path)
+                ok = True
+            except nx.NetworkXNoPath:
+                note = "no value-chain path from the hub"
+                ok = False
+            out.append(
+                Check(
+                    rule=self.describe(),
+                    rule_type=self.type,
+                    from_=hub,
+                    to=site,
+                    metric=None,
+                    value_km=None,
+                    limit_km=None,
+                    passed=ok,
+                    note=note,
+                )
+            )
+        return out
+
+
+PRESETS: dict[str, float] = {"daegu": 7.5, "jeonnam": 10.0}
+"""Preset accessibility limits (km) from the 2020 selection criteria (대구 7.5 km, 전남 10 km)."""
+
+
+def accessibility_rules(
+    km: float, *, metric: str | Metric = "boundary", connected: bool = True
+) -> tuple[Rule, ...]:
+    """Build the rules of a "within ``km``" accessibility criterion.
+
+    Parameters
+    ----------
+    km
+        The limit.
+    metric
+        Metric name or object; ``"boundary"`` by default (docs/rules.md says why).
+    connected
+        Also require every linked site to be on the hub's value chain.
+
+    Examples
+    --------
+    >>> [r.describe() for r in accessibility_rules(10, metric="centroid")]
+    ['max_distance(10 km, centroid, hub_to_linked)', 'value_chain_connected']
+    """
+    rules: list[Rule] = [MaxDistance(km, metric=metric, between="hub_to_linked")]
+    if connected:
+        rules.append(ValueChainConnected())
+    return tuple(rules)
+
+
+RuleFactory = Callable[[Mapping[str, Any]], Rule]
+
+
+def _max_distance(spec: Mapping[str, Any]) -> Rule:
+    return MaxDistance(
+        spec.get("km"), metric=spec.get("metric", "boundary"),
+        between=spec.get("between", "hub_to_linked"),
+    )  # fmt: skip
+
+
+def _max_travel_time(spec: Mapping[str, Any]) -> Rule:
+    return MaxTravelTime(
+        spec.get("minutes"), metric=spec.get("metric", "road"),
+        between=spec.get("between", "hub_to_linked"),
+    )  # fmt: skip
+
+
+def _value_chain_connected(spec: Mapping[str, Any]) -> Rule:
+    directed = spec.get("directed", False)
+    if not isinstance(directed, bool):
+        raise RuleError(f"directed is {directed!r}", field="directed", hint="give true or false")
+    return ValueChainConnected(directed=directed)
+
+
+_RULE_TYPES: dict[str, tuple[RuleFactory, frozenset[str]]] = {
+    "max_distance": (_max_distance, frozenset({"km", "metric", "between"})),
+    "max_travel_time": (_max_travel_time, frozenset({"minutes", "metric", "between"})),
+    "value_chain_connected": (_value_chain_connected, frozenset({"directed"})),
+}
+
+
+def register_rule_type(
+    name: str, factory: RuleFactory, fields: Sequence[str] = ()
+) -> None:
+    """Let rule files use ``{type: name, ...}`` for a rule of your own.
+
+    Parameters
+    ----------
+    name
+        The ``type`` value.
+    factory
+        Called with the rule's mapping; returns a :class:`Rule`.
+    fields
+        The fields the mapping may have besides ``type``.
+
+    Examples
+    --------
+    >>> register_rule_type("value_chain_directed",
+    ...                    lambda spec: ValueChainConnected(directed=True))
+    >>> parse_rules([{"type": "value_chain_directed"}])[0].describe()
+    'value_chain_connected(directed)'
+    """
+    _RULE_TYPES[name] = (factory, frozenset(fields))
+
+
+def parse_rules(spec: Any, *, metric: str | Metric | None = None) -> tuple[Rule, ...]:
+    """Turn a rule specification into rule objects.
+
+    Parameters
+    ----------
+    spec
+        A preset name (``"daegu"``, ``"jeonnam"``), a rule object, a mapping
+        ``{type: ..., ...}``, or a list of any of these.
+    metric
+        When given, every distance rule measures with it instead.
+
+    Raises
+    ------
+    RuleError
+        Unknown preset or rule type, unknown fields, bad limits or metrics.
+
+    Examples
+    --------
+    >>> [r.describe() for r in parse_rules("jeonnam", metric="centroid")]
+    ['max_distance(10 km, centroid, hub_to_linked)', 'value_chain_connected']
+    >>> parse_rules("busan")
+    Traceback (most recent call last):
+    ...
+    sandan_geo.errors.RuleError: unknown preset 'busan'; presets: daegu, jeonnam; or give a list of rules
+    """
+    items = spec if isinstance(spec, list | tuple) else [spec]
+    if not items:
+        raise RuleError("the rule list is empty", hint="give a preset name or at least one rule")
+    rules: list[Rule] = []
+    for i, item in enumerate(items):
+        rules.extend(_parse_one(item, i))
+    if metric is not None:
+        get_metric(metric)
+        rules = [r.with_metric(metric) for r in rules]
+    return tuple(rules)
+
+
+def _parse_one(item: Any, i: int) -> list[Rule]:
+    if isinstance(item, str):
+        if item not in PRESETS:
+            raise RuleError(
+                f"unknown preset {item!r}",
+                hint=f"presets: {', '.join(sorted(PRESETS))}; or give a list of rules",
+            )
+        return list(accessibility_rules(PRESETS[item]))
+    if isinstance(item, Rule):
+        return [item]
+    if not isinstance(item, Mapping):
+        raise RuleError(
+            f"rule {i + 1} is a {type(item).__name__}",
+            hint="give a mapping such as {type: max_distance, km: 7.5, metric: boundary}",
+        )
+    kind = item.get("type")
+    if kind not in _RULE_TYPES:
+        known = ", ".join(sorted(_RULE_TYPES))
+        raise RuleError(f"rule {i + 1}: unknown rule type {kind!r}", hint=f"use one of: {known}")
+    factory, allowed = _RULE_TYPES[kind]
+    extra = sorted(str(k) for k in item if k != "type" and k not in allowed)
+    if extra:
+        raise RuleError(
+            f"rule {i + 1} ({kind}): unknown field(s) {', '.join(extra)}",
+            hint=f"allowed: {', '.join(sorted(allowed))}",
+        )
+    try:
+        return [factory(item)]
+    except RuleError as err:
+        raise RuleError(f"rule {i + 1} ({kind}): {err}") from None

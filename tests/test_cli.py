@@ -1,0 +1,115 @@
+"""The sandan-geo command: exit codes, formats, one-line errors, atomic output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from sandan_geo.cli import cli
+
+
+@pytest.fixture
+def run():
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+def test_plans_lists_the_five_2020_plans(run):
+    r = run("plans")
+    assert r.exit_code == 0
+    for pid in ("gyeongbuk-2020", "gwangju-2020", "daegu-2020", "incheon-2020", "jeonnam-2020"):
+        assert pid in r.output
+
+
+def test_validate_json_contract(run):
+    r = run("validate", "jeonnam-2020", "--format", "json", "--metric", "centroid")
+    assert r.exit_code in (0, 1)
+    data = json.loads(r.stdout)
+    assert {"plan", "passed", "checks"} <= set(data)
+    assert data["plan"] == "jeonnam-2020"
+    for c in data["checks"]:
+        assert {"rule", "from", "to", "metric", "value_km", "limit_km", "passed"} <= set(c)
+    assert r.exit_code == (0 if data["passed"] else 1)
+
+
+def test_exit_code_follows_the_verdict(run):
+    assert run("validate", "daegu-2020", "--max-km", "100").exit_code == 0
+    assert run("validate", "daegu-2020", "--max-km", "0.01", "--metric", "centroid").exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["validate", "nowhere-2020"], "no such file or built-in plan"),
+        (["validate", "daegu-2020", "--metric", "euclid"], "unknown metric 'euclid'"),
+        (["validate", "daegu-2020", "--rules", "busan"], "neither a preset nor a file"),
+        (["validate", "daegu-2020", "--max-km", "-3"], "positive"),
+        (["validate", "gyeongbuk-2020"], "states no rule"),
+        (["show", "missing.yaml"], "no such file"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(run, args, message):
+    r = run(*args)
+    assert r.exit_code == 2
+    assert message in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in r.output
+
+
+def test_output_file_is_written_atomically_and_not_clobbered_on_error(run, tmp_path):
+    out = tmp_path / "report.md"
+    r = run("validate", "daegu-2020", "--format", "markdown", "-o", str(out))
+    assert r.exit_code in (0, 1)
+    good = out.read_text(encoding="utf-8")
+    assert good.startswith("## daegu-2020")
+    r = run("validate", "daegu-2020", "--metric", "euclid", "-o", str(out))
+    assert r.exit_code == 2
+    assert out.read_text(encoding="utf-8") == good
+    assert [p.name for p in tmp_path.iterdir()] == ["report.md"]
+
+
+def test_unwritable_output_is_exit_3(run, tmp_path):
+    r = run("validate", "daegu-2020", "-o", str(tmp_path / "no" / "such" / "dir.txt"))
+    assert r.exit_code == 3
+    assert "does not exist" in r.stderr
+
+
+def test_show_geojson_has_site_features(run):
+    r = run("show", "incheon-2020", "--format", "geojson")
+    assert r.exit_code == 0
+    fc = json.loads(r.stdout)
+    keys = [f["properties"]["key"] for f in fc["features"] if f["geometry"]["type"] != "LineString"]
+    assert keys[0] == "namdong" and len(keys) == 4
+    assert all("name_ko" in f["properties"] and "role" in f["properties"]
+               for f in fc["features"] if f["geometry"]["type"] != "LineString")
+
+
+def test_show_text_and_all(run):
+    r = run("show", "daegu-2020")
+    assert r.exit_code == 0 and "성서일반산업단지" in r.output
+    r = run("validate", "--all", "--max-km", "200", "--format", "json")
+    assert r.exit_code == 0
+    assert len(json.loads(r.stdout)) == 5
+
+
+def test_python_dash_m_and_version():
+    r = subprocess.run([sys.executable, "-m", "sandan_geo", "--version"], capture_output=True,
+                       text=True, check=False)
+    assert r.returncode == 0 and "sandan-geo" in r.stdout
+
+
+def test_utf8_output_whatever_the_locale(tmp_path):
+    out = tmp_path / "r.txt"
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C", "LC_ALL": "C", "PYTHONIOENCODING": ""}
+    r = subprocess.run([sys.executable, "-m", "sandan_geo", "validate", "daegu-2020", "-o", str(out)],
+                       capture_output=True, env=env, check=False)
+    assert r.returncode in (0, 1), r.stderr
+    assert "성서" in out.read_text(encoding="utf-8")
