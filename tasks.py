@@ -47,21 +47,49 @@ def demo() -> int:
         for plan in ("daegu-2020", "jeonnam-2020"):
             for fmt, suffix in (("text", "txt"), ("json", "json"), ("markdown", "md")):
                 code = run(
-                    cli, "-q", "validate", plan, "--metric", metric, "--format", fmt,
-                    "-o", OUT / f"{plan}.{metric}.{suffix}", check=False,
+                    cli,
+                    "-q",
+                    "validate",
+                    plan,
+                    "--metric",
+                    metric,
+                    "--format",
+                    fmt,
+                    "-o",
+                    OUT / f"{plan}.{metric}.{suffix}",
+                    check=False,
                 )
                 if code > 1:
                     return code
                 worst = max(worst, code)
             print((OUT / f"{plan}.{metric}.txt").read_text(encoding="utf-8"))
     # The three plans that state no distance rule, at a limit the user chooses (10 km here)
-    code = run(cli, "-q", "validate", "--all", "--max-km", "10", "--metric", "boundary",
-               "--format", "markdown", "-o", OUT / "all-2020.max10km.boundary.md", check=False)
+    code = run(
+        cli,
+        "-q",
+        "validate",
+        "--all",
+        "--max-km",
+        "10",
+        "--metric",
+        "boundary",
+        "--format",
+        "markdown",
+        "-o",
+        OUT / "all-2020.max10km.boundary.md",
+        check=False,
+    )
     if code > 1:
         return code
     maps = [p for p in ("map",) if run(cli, "--help", check=False) == 0]
     if maps and _has_map_command(cli):
-        for plan in ("gyeongbuk-2020", "gwangju-2020", "daegu-2020", "incheon-2020", "jeonnam-2020"):
+        for plan in (
+            "gyeongbuk-2020",
+            "gwangju-2020",
+            "daegu-2020",
+            "incheon-2020",
+            "jeonnam-2020",
+        ):
             code = run(cli, "-q", "map", plan, "--offline", "-o", OUT / f"{plan}.html", check=False)
             if code > 1:
                 return code
@@ -71,7 +99,10 @@ def demo() -> int:
 
 
 def _has_map_command(cli: Path) -> bool:
-    return subprocess.run([str(cli), "map", "--help"], capture_output=True, check=False).returncode == 0
+    return (
+        subprocess.run([str(cli), "map", "--help"], capture_output=True, check=False).returncode
+        == 0
+    )
 
 
 def test() -> int:

@@ -23,12 +23,33 @@ def two_site_plan() -> dict:
         "name": "두 곳",
         "rules": "daegu",
         "sites": [
-            {"key": "hub1", "name": "거점산단", "role": "hub", "lon": 128.50, "lat": 35.84,
-             "industries": ["자동차부품"]},
-            {"key": "l1", "name": "연계산단", "role": "linked_complex", "lon": 128.55, "lat": 35.88,
-             "boundary": {"type": "Polygon", "coordinates": [[[128.54, 35.87], [128.56, 35.87],
-                                                               [128.56, 35.89], [128.54, 35.89],
-                                                               [128.54, 35.87]]]}},
+            {
+                "key": "hub1",
+                "name": "거점산단",
+                "role": "hub",
+                "lon": 128.50,
+                "lat": 35.84,
+                "industries": ["자동차부품"],
+            },
+            {
+                "key": "l1",
+                "name": "연계산단",
+                "role": "linked_complex",
+                "lon": 128.55,
+                "lat": 35.88,
+                "boundary": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [
+                            [128.54, 35.87],
+                            [128.56, 35.87],
+                            [128.56, 35.89],
+                            [128.54, 35.89],
+                            [128.54, 35.87],
+                        ]
+                    ],
+                },
+            },
         ],
         "links": [{"from": "hub1", "to": "l1", "relation": "부품 공급"}],
     }

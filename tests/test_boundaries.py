@@ -7,14 +7,20 @@ import pytest
 from shapely import Polygon, box
 
 from sandan_geo import (
-    GeometryError, InputError, SchemaError, attach_boundaries, check_plan, load_plan,
+    GeometryError,
+    InputError,
+    SchemaError,
+    attach_boundaries,
+    check_plan,
+    load_plan,
 )
 
 
 def write_shapefile(folder, *, crs="EPSG:4326", cpg=True, geoms=None, codes=("seodaegu",)):
     geoms = geoms or [box(128.54, 35.87, 128.56, 35.89)]
-    frame = gpd.GeoDataFrame({"code": list(codes), "name": ["서대구산단"] * len(codes)},
-                             geometry=geoms, crs="EPSG:4326").to_crs(crs)
+    frame = gpd.GeoDataFrame(
+        {"code": list(codes), "name": ["서대구산단"] * len(codes)}, geometry=geoms, crs="EPSG:4326"
+    ).to_crs(crs)
     path = folder / "boundary.shp"
     frame.to_file(path, encoding="cp949")
     if not cpg:
@@ -39,12 +45,18 @@ def test_cp949_shapefile_loads_with_encoding_or_cpg(tmp_path):
     assert site.provenance["extent"]["source"] == "boundary.shp"
     assert new.member("seongseo").site == plan.member("seongseo").site
     path2 = write_shapefile(tmp_path)
-    assert not attach_boundaries(plan, path2, key_field="code").member("seodaegu").site.extent_approximate
+    assert (
+        not attach_boundaries(plan, path2, key_field="code")
+        .member("seodaegu")
+        .site.extent_approximate
+    )
 
 
 def test_boundary_in_korean_tm_is_reprojected(tmp_path):
     path = write_shapefile(tmp_path, crs="EPSG:5186")
-    site = attach_boundaries(load_plan("daegu-2020"), path, key_field="code").member("seodaegu").site
+    site = (
+        attach_boundaries(load_plan("daegu-2020"), path, key_field="code").member("seodaegu").site
+    )
     minx, miny, maxx, maxy = site.extent.bounds
     assert (minx, miny, maxx, maxy) == pytest.approx((128.54, 35.87, 128.56, 35.89), abs=1e-6)
 
@@ -53,8 +65,10 @@ def test_attached_boundary_is_used_by_checks(tmp_path):
     plan = load_plan("daegu-2020")
     before = check_plan(plan, [{"type": "max_distance", "km": 50, "metric": "boundary"}])
     path = write_shapefile(tmp_path, geoms=[box(128.60, 35.95, 128.61, 35.96)])
-    after = check_plan(attach_boundaries(plan, path, key_field="code"),
-                       [{"type": "max_distance", "km": 50, "metric": "boundary"}])
+    after = check_plan(
+        attach_boundaries(plan, path, key_field="code"),
+        [{"type": "max_distance", "km": 50, "metric": "boundary"}],
+    )
     b = {c.to: c for c in before.checks}["seodaegu"]
     a = {c.to: c for c in after.checks}["seodaegu"]
     assert a.value_km != b.value_km

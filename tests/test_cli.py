@@ -88,8 +88,11 @@ def test_show_geojson_has_site_features(run):
     fc = json.loads(r.stdout)
     keys = [f["properties"]["key"] for f in fc["features"] if f["geometry"]["type"] != "LineString"]
     assert keys[0] == "namdong" and len(keys) == 4
-    assert all("name_ko" in f["properties"] and "role" in f["properties"]
-               for f in fc["features"] if f["geometry"]["type"] != "LineString")
+    assert all(
+        "name_ko" in f["properties"] and "role" in f["properties"]
+        for f in fc["features"]
+        if f["geometry"]["type"] != "LineString"
+    )
 
 
 def test_show_text_and_all(run):
@@ -101,15 +104,23 @@ def test_show_text_and_all(run):
 
 
 def test_python_dash_m_and_version():
-    r = subprocess.run([sys.executable, "-m", "sandan_geo", "--version"], capture_output=True,
-                       text=True, check=False)
+    r = subprocess.run(
+        [sys.executable, "-m", "sandan_geo", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert r.returncode == 0 and "sandan-geo" in r.stdout
 
 
 def test_utf8_output_whatever_the_locale(tmp_path):
     out = tmp_path / "r.txt"
     env = {"PATH": "/usr/bin:/bin", "LANG": "C", "LC_ALL": "C", "PYTHONIOENCODING": ""}
-    r = subprocess.run([sys.executable, "-m", "sandan_geo", "validate", "daegu-2020", "-o", str(out)],
-                       capture_output=True, env=env, check=False)
+    r = subprocess.run(
+        [sys.executable, "-m", "sandan_geo", "validate", "daegu-2020", "-o", str(out)],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
     assert r.returncode in (0, 1), r.stderr
     assert "성서" in out.read_text(encoding="utf-8")

@@ -19,37 +19,69 @@ from sandan_geo import Kind, Role, builtin_plan_ids, builtin_sites, load_plan
 from sandan_geo.crs import in_korea_bbox
 from sandan_geo.load import KEY_PATTERN, _data_dir
 
-SEED = (Path(str(_data_dir())) / "sources" / "2020-05-08_molit-motie_press-release.txt")
+SEED = Path(str(_data_dir())) / "sources" / "2020-05-08_molit-motie_press-release.txt"
 
 # region → (hub key, seed word), [(linked complex key, seed word)], [(linked zone key, seed word)]
 EXPECTED = {
-    "gyeongbuk-2020": (("gumi", "구미"), [("gimcheon1", "김천"), ("seongju", "성주"), ("waegwan", "왜관")], []),
+    "gyeongbuk-2020": (
+        ("gumi", "구미"),
+        [("gimcheon1", "김천"), ("seongju", "성주"), ("waegwan", "왜관")],
+        [],
+    ),
     "gwangju-2020": (("gwangju_cheomdan", "첨단"), [("bitgreen", "빛그린"), ("hanam", "하남")], []),
-    "daegu-2020": (("seongseo", "성서"), [("seodaegu", "서대구"), ("daegu3", "제3")],
-                   [("bukgu_belt", "혁신경제벨트")]),
-    "incheon-2020": (("namdong", "남동"), [("kexport_bupyeong_juan", "부평"), ("songdo_knowledge_info", "송도지식정보")],
-                     [("songdo_fez", "송도경제자유구역")]),
-    "jeonnam-2020": (("yeosu", "여수"), [("gwangyang", "광양"), ("yulchon1", "율촌")],
-                     [("yeosu_gwangyang_port", "항만")]),
+    "daegu-2020": (
+        ("seongseo", "성서"),
+        [("seodaegu", "서대구"), ("daegu3", "제3")],
+        [("bukgu_belt", "혁신경제벨트")],
+    ),
+    "incheon-2020": (
+        ("namdong", "남동"),
+        [("kexport_bupyeong_juan", "부평"), ("songdo_knowledge_info", "송도지식정보")],
+        [("songdo_fez", "송도경제자유구역")],
+    ),
+    "jeonnam-2020": (
+        ("yeosu", "여수"),
+        [("gwangyang", "광양"), ("yulchon1", "율촌")],
+        [("yeosu_gwangyang_port", "항만")],
+    ),
 }
-JOBS_2023 = {"gyeongbuk-2020": 21000, "gwangju-2020": 10000, "daegu-2020": 5000,
-             "incheon-2020": 7000, "jeonnam-2020": 15000}
+JOBS_2023 = {
+    "gyeongbuk-2020": 21000,
+    "gwangju-2020": 10000,
+    "daegu-2020": 5000,
+    "incheon-2020": 7000,
+    "jeonnam-2020": 15000,
+}
 ACCESS_KM = {"daegu-2020": 7.5, "jeonnam-2020": 10}
-REQUESTED = {"gyeongbuk-2020": 35, "gwangju-2020": 33, "daegu-2020": 48, "incheon-2020": 43,
-             "jeonnam-2020": 75}
+REQUESTED = {
+    "gyeongbuk-2020": 35,
+    "gwangju-2020": 33,
+    "daegu-2020": 48,
+    "incheon-2020": 43,
+    "jeonnam-2020": 75,
+}
 SHARES = {  # 업체수, 생산액, 고용 (%), from each region's "산업적 중요도" line
-    "gyeongbuk-2020": (47.0, 30.0, 36.6), "gwangju-2020": (75.7, 18.3, 26.0),
-    "daegu-2020": (76.3, 45.3, 45.2), "incheon-2020": (27.3, 36.7, 57.4),
+    "gyeongbuk-2020": (47.0, 30.0, 36.6),
+    "gwangju-2020": (75.7, 18.3, 26.0),
+    "daegu-2020": (76.3, 45.3, 45.2),
+    "incheon-2020": (27.3, 36.7, 57.4),
     "jeonnam-2020": (16.9, 74.3, 25.7),
 }
-UNSELECTED_HUBS = {"changwon": "창원", "banwol_sihwa": "반월", "noksan": "녹산", "gunsan": "군산",
-                   "onsan": "온산", "ochang": "오창"}
+UNSELECTED_HUBS = {
+    "changwon": "창원",
+    "banwol_sihwa": "반월",
+    "noksan": "녹산",
+    "gunsan": "군산",
+    "onsan": "온산",
+    "ochang": "오창",
+}
 CONFIDENCE = {"high", "medium", "low"}
 
 
 def test_the_dataset_ships_inside_the_installed_package():
     assert (resources.files("sandan_geo") / "geodata" / "sites.yaml").is_file() or (
-        Path(str(_data_dir())) / "sites.yaml").is_file()
+        Path(str(_data_dir())) / "sites.yaml"
+    ).is_file()
 
 
 def test_sites_file_schema():
@@ -62,7 +94,10 @@ def test_sites_file_schema():
         assert s["parts"], f"{s['key']}: every site has at least one located part"
         for part in s["parts"]:
             point = part["provenance"]["point"]
-            assert point["source"] and point["confidence"] in CONFIDENCE, (s["key"], part["name_ko"])
+            assert point["source"] and point["confidence"] in CONFIDENCE, (
+                s["key"],
+                part["name_ko"],
+            )
             if part.get("area_m2") is not None:
                 assert part["provenance"]["area"]["confidence"] in CONFIDENCE
         if s.get("area_m2") is not None:
@@ -75,7 +110,8 @@ def test_plans_hold_exactly_the_seed_sites_and_roles(plan_id):
     plan = load_plan(plan_id)
     (hub_key, hub_word), complexes, zones = EXPECTED[plan_id]
     assert plan.hub.key == hub_key and hub_word in plan.hub.site.name_ko + " ".join(
-        plan.hub.site.attrs.get("aliases", []))
+        plan.hub.site.attrs.get("aliases", [])
+    )
     got_c = [m.key for m in plan.sites if m.role is Role.LINKED_COMPLEX]
     got_z = [m.key for m in plan.sites if m.role is Role.LINKED_ZONE]
     assert sorted(got_c) == sorted(k for k, _ in complexes)
@@ -128,8 +164,12 @@ def test_sites_shared_across_plans_exist_once():
     # 광양, 율촌제1 and 부평·주안 are linked in 2020 and later hubs: one site object each
     p = load_plan("jeonnam-2020")
     assert p.member("gwangyang").site is builtin_sites()["gwangyang"]
-    assert "role" not in yaml.safe_load(
-        (Path(str(_data_dir())) / "sites.yaml").read_text(encoding="utf-8"))["sites"][0]
+    assert (
+        "role"
+        not in yaml.safe_load((Path(str(_data_dir())) / "sites.yaml").read_text(encoding="utf-8"))[
+            "sites"
+        ][0]
+    )
 
 
 @pytest.mark.parametrize("key", sorted(builtin_sites()))
@@ -154,4 +194,4 @@ def test_every_plan_resolves():
     for pid in builtin_plan_ids():
         plan = load_plan(pid)
         keys = {m.key for m in plan.sites}
-        assert all(l.source in keys and l.target in keys for l in plan.links)
+        assert all(x.source in keys and x.target in keys for x in plan.links)

@@ -6,8 +6,17 @@ import networkx as nx
 import pytest
 
 from sandan_geo import (
-    builtin_plan_ids, gdfs_to_graph, graph_to_gdfs, graph_to_plan, load_plan, measure,
-    measure_links, plan_to_dict, plan_to_geojson, plan_to_graph, save_plan,
+    builtin_plan_ids,
+    gdfs_to_graph,
+    graph_to_gdfs,
+    graph_to_plan,
+    load_plan,
+    measure,
+    measure_links,
+    plan_to_dict,
+    plan_to_geojson,
+    plan_to_graph,
+    save_plan,
 )
 
 

@@ -11,7 +11,12 @@ import pytest
 import yaml
 
 from sandan_geo import (
-    GeometryError, InputError, SandanGeoWarning, SchemaError, UnknownSiteError, load_plan,
+    GeometryError,
+    InputError,
+    SandanGeoWarning,
+    SchemaError,
+    UnknownSiteError,
+    load_plan,
     load_rules_file,
 )
 
@@ -52,19 +57,42 @@ def test_the_issue_example_loads(tmp_path):
 
 def test_geojson_form_loads_with_points_polygons_and_link_lines(tmp_path, two_site_plan):
     fc = {
-        "type": "FeatureCollection", "id": "gj", "name": "지오", "rules": "jeonnam",
+        "type": "FeatureCollection",
+        "id": "gj",
+        "name": "지오",
+        "rules": "jeonnam",
         "features": [
-            {"type": "Feature", "properties": {"key": "hub1", "name": "거점", "role": "hub",
-                                               "industries": ["화학"]},
-             "geometry": {"type": "Point", "coordinates": [127.70, 34.86]}},
-            {"type": "Feature", "properties": {"key": "l1", "name": "연계", "role": "linked_complex"},
-             "geometry": two_site_plan["sites"][1]["boundary"] | {}},
-            {"type": "Feature", "properties": {"from": "hub1", "to": "l1", "relation": "원료 공급"},
-             "geometry": {"type": "LineString", "coordinates": [[127.70, 34.86], [128.55, 35.88]]}},
+            {
+                "type": "Feature",
+                "properties": {
+                    "key": "hub1",
+                    "name": "거점",
+                    "role": "hub",
+                    "industries": ["화학"],
+                },
+                "geometry": {"type": "Point", "coordinates": [127.70, 34.86]},
+            },
+            {
+                "type": "Feature",
+                "properties": {"key": "l1", "name": "연계", "role": "linked_complex"},
+                "geometry": two_site_plan["sites"][1]["boundary"] | {},
+            },
+            {
+                "type": "Feature",
+                "properties": {"from": "hub1", "to": "l1", "relation": "원료 공급"},
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [[127.70, 34.86], [128.55, 35.88]],
+                },
+            },
         ],
     }
-    fc["features"][1]["geometry"] = {"type": "Polygon", "coordinates": [[[127.74, 34.87], [127.76, 34.87],
-                                     [127.76, 34.89], [127.74, 34.89], [127.74, 34.87]]]}
+    fc["features"][1]["geometry"] = {
+        "type": "Polygon",
+        "coordinates": [
+            [[127.74, 34.87], [127.76, 34.87], [127.76, 34.89], [127.74, 34.89], [127.74, 34.87]]
+        ],
+    }
     plan = load_plan(write(tmp_path, "p.geojson", json.dumps(fc, ensure_ascii=False)))
     assert plan.id == "gj" and plan.rules == "jeonnam"
     l1 = plan.member("l1").site
@@ -74,11 +102,17 @@ def test_geojson_form_loads_with_points_polygons_and_link_lines(tmp_path, two_si
 
 
 def test_geojson_in_epsg5179_is_reprojected_with_a_warning(tmp_path):
-    fc = {"type": "FeatureCollection",
-          "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::5179"}},
-          "features": [
-              {"type": "Feature", "properties": {"key": "h", "name": "거점", "role": "hub"},
-               "geometry": {"type": "Point", "coordinates": [1000000, 2000000]}}]}
+    fc = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::5179"}},
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"key": "h", "name": "거점", "role": "hub"},
+                "geometry": {"type": "Point", "coordinates": [1000000, 2000000]},
+            }
+        ],
+    }
     with pytest.warns(SandanGeoWarning, match="reprojected"):
         plan = load_plan(write(tmp_path, "p.geojson", json.dumps(fc)))
     assert plan.hub.site.lon == pytest.approx(127.5) and plan.hub.site.lat == pytest.approx(38.0)
@@ -91,32 +125,118 @@ def mutate(plan: dict, fn) -> dict:
 
 
 BAD = [
-    ("no hub", lambda d: d["sites"][0].update(role="linked_complex"), SchemaError, "no site has role 'hub'"),
-    ("two hubs", lambda d: d["sites"][1].update(role="hub"), SchemaError, "2 sites have role 'hub'"),
-    ("duplicate key", lambda d: d["sites"][1].update(key="hub1"), SchemaError, "'hub1' is used twice"),
-    ("link to missing", lambda d: d["links"][0].update(to="l9"), UnknownSiteError, "names site 'l9'"),
+    (
+        "no hub",
+        lambda d: d["sites"][0].update(role="linked_complex"),
+        SchemaError,
+        "no site has role 'hub'",
+    ),
+    (
+        "two hubs",
+        lambda d: d["sites"][1].update(role="hub"),
+        SchemaError,
+        "2 sites have role 'hub'",
+    ),
+    (
+        "duplicate key",
+        lambda d: d["sites"][1].update(key="hub1"),
+        SchemaError,
+        "'hub1' is used twice",
+    ),
+    (
+        "link to missing",
+        lambda d: d["links"][0].update(to="l9"),
+        UnknownSiteError,
+        "names site 'l9'",
+    ),
     ("self link", lambda d: d["links"][0].update(to="hub1"), SchemaError, "links a site to itself"),
-    ("unknown ref", lambda d: d["sites"].append({"key": "z", "role": "linked_zone", "ref": "nowhere"}),
-     UnknownSiteError, "ref 'nowhere' names no known site"),
-    ("lat out of range", lambda d: d["sites"][0].update(lat=135.8), SchemaError, "lat 135.8 is out of range"),
-    ("lon NaN", lambda d: d["sites"][0].update(lon=float("nan")), SchemaError, "field 'lon' is nan"),
+    (
+        "unknown ref",
+        lambda d: d["sites"].append({"key": "z", "role": "linked_zone", "ref": "nowhere"}),
+        UnknownSiteError,
+        "ref 'nowhere' names no known site",
+    ),
+    (
+        "lat out of range",
+        lambda d: d["sites"][0].update(lat=135.8),
+        SchemaError,
+        "lat 135.8 is out of range",
+    ),
+    (
+        "lon NaN",
+        lambda d: d["sites"][0].update(lon=float("nan")),
+        SchemaError,
+        "field 'lon' is nan",
+    ),
     ("lat missing", lambda d: d["sites"][0].pop("lat"), SchemaError, "field 'lat' is missing"),
-    ("lon text", lambda d: d["sites"][0].update(lon="abc"), SchemaError, "'abc', not a number.*128.49"),
-    ("swapped", lambda d: d["sites"][0].update(lon=35.84, lat=128.5), SchemaError,
-     r"lat and lon look swapped: \(lon 128.5, lat 35.84\) is in South Korea"),
-    ("swapped boundary", lambda d: d["sites"][1].update(boundary={"type": "Polygon", "coordinates": [[
-        [35.87, 128.54], [35.87, 128.56], [35.89, 128.56], [35.87, 128.54]]]}), GeometryError,
-     r"look like \[lat, lon\]"),
-    ("outside korea", lambda d: d["sites"][0].update(lon=139.7, lat=35.7), GeometryError,
-     "outside South Korea"),
-    ("empty polygon", lambda d: d["sites"][1].update(boundary={"type": "Polygon", "coordinates": []}),
-     GeometryError, "boundary is empty"),
-    ("bowtie polygon", lambda d: d["sites"][1].update(boundary={"type": "Polygon", "coordinates": [[
-        [128.54, 35.87], [128.56, 35.89], [128.56, 35.87], [128.54, 35.89], [128.54, 35.87]]]}),
-     GeometryError, "not a valid polygon.*Self-intersection"),
-    ("point boundary", lambda d: d["sites"][1].update(boundary={"type": "Point", "coordinates": [1, 2]}),
-     GeometryError, "boundary type is 'Point'"),
-    ("bad role", lambda d: d["sites"][1].update(role="spoke"), SchemaError, "role 'spoke' is not one of"),
+    (
+        "lon text",
+        lambda d: d["sites"][0].update(lon="abc"),
+        SchemaError,
+        "'abc', not a number.*128.49",
+    ),
+    (
+        "swapped",
+        lambda d: d["sites"][0].update(lon=35.84, lat=128.5),
+        SchemaError,
+        r"lat and lon look swapped: \(lon 128.5, lat 35.84\) is in South Korea",
+    ),
+    (
+        "swapped boundary",
+        lambda d: d["sites"][1].update(
+            boundary={
+                "type": "Polygon",
+                "coordinates": [
+                    [[35.87, 128.54], [35.87, 128.56], [35.89, 128.56], [35.87, 128.54]]
+                ],
+            }
+        ),
+        GeometryError,
+        r"look like \[lat, lon\]",
+    ),
+    (
+        "outside korea",
+        lambda d: d["sites"][0].update(lon=139.7, lat=35.7),
+        GeometryError,
+        "outside South Korea",
+    ),
+    (
+        "empty polygon",
+        lambda d: d["sites"][1].update(boundary={"type": "Polygon", "coordinates": []}),
+        GeometryError,
+        "boundary is empty",
+    ),
+    (
+        "bowtie polygon",
+        lambda d: d["sites"][1].update(
+            boundary={
+                "type": "Polygon",
+                "coordinates": [
+                    [
+                        [128.54, 35.87],
+                        [128.56, 35.89],
+                        [128.56, 35.87],
+                        [128.54, 35.89],
+                        [128.54, 35.87],
+                    ]
+                ],
+            }
+        ),
+        GeometryError,
+        "not a valid polygon.*Self-intersection",
+    ),
+    (
+        "point boundary",
+        lambda d: d["sites"][1].update(boundary={"type": "Point", "coordinates": [1, 2]}),
+        GeometryError,
+        "boundary type is 'Point'",
+    ),
+    (
+        "bad role",
+        lambda d: d["sites"][1].update(role="spoke"),
+        SchemaError,
+        "role 'spoke' is not one of",
+    ),
     ("bad kind", lambda d: d["sites"][1].update(kind="federal"), SchemaError, "kind 'federal'"),
     ("unknown field", lambda d: d["sites"][1].update(lng=1), SchemaError, "unknown field 'lng'"),
     ("no sites", lambda d: d.update(sites=[]), SchemaError, "'sites' is missing or empty"),
@@ -126,8 +246,9 @@ BAD = [
 
 
 @pytest.mark.parametrize(("label", "fn", "error", "message"), BAD, ids=[b[0] for b in BAD])
-def test_bad_plans_raise_typed_errors_naming_file_site_and_fix(tmp_path, two_site_plan, label, fn,
-                                                              error, message):
+def test_bad_plans_raise_typed_errors_naming_file_site_and_fix(
+    tmp_path, two_site_plan, label, fn, error, message
+):
     doc = mutate(two_site_plan, fn)
     path = write(tmp_path, "bad.yaml", yaml.safe_dump(doc, allow_unicode=True))
     with pytest.raises(error, match=message) as info:
@@ -152,7 +273,11 @@ def test_every_problem_is_reported_at_once(tmp_path, two_site_plan):
         ("broken.yaml", "id: x\nsites: [\n", "malformed YAML"),
         ("list.yaml", "- a\n- b\n", "a plan must be a mapping"),
         ("broken.geojson", '{"type": "FeatureCollection", "features": [', "malformed JSON"),
-        ("nan.geojson", '{"type": "FeatureCollection", "features": [], "x": NaN}', "NaN is not a JSON"),
+        (
+            "nan.geojson",
+            '{"type": "FeatureCollection", "features": [], "x": NaN}',
+            "NaN is not a JSON",
+        ),
         ("dup.json", '{"id": "a", "id": "b"}', "appears twice"),
         ("point.geojson", '{"type": "Point", "coordinates": [1, 2]}', "GeoJSON type is 'Point'"),
         ("image.png", b"\x89PNG\r\n\x1a\n\x00\x00", "not a plan file type"),

@@ -22,6 +22,7 @@ def ref_distance(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 def ref_point_to_edge(p, e0, e1) -> float:
     """Min geodesic distance from p to the lon/lat-straight edge e0-e1 (golden section)."""
+
     def f(t: float) -> float:
         q = (e0[0] + t * (e1[0] - e0[0]), e0[1] + t * (e1[1] - e0[1]))
         return ref_distance(p, q)
@@ -68,8 +69,12 @@ korea_lat = st.floats(33.3, 38.3)
 
 @settings(max_examples=60, deadline=None)
 @given(
-    lon=korea_lon, lat=korea_lat, size=st.floats(200, 3000), rot=st.floats(0, 90),
-    az=st.floats(-180, 180), dist=st.floats(500, 56_000),
+    lon=korea_lon,
+    lat=korea_lat,
+    size=st.floats(200, 3000),
+    rot=st.floats(0, 90),
+    az=st.floats(-180, 180),
+    dist=st.floats(500, 56_000),
 )
 def test_boundary_error_below_0_1_percent_against_geographiclib(lon, lat, size, rot, az, dist):
     a = quad(lon, lat, size, rot)
@@ -88,7 +93,9 @@ def test_boundary_error_below_0_1_percent_against_geographiclib(lon, lat, size, 
 
 def test_boundary_reports_the_points_it_measured_between():
     a = Site(key="a", name_ko="가", lon=127.005, lat=37.005, extent=box(127.0, 37.0, 127.01, 37.01))
-    b = Site(key="b", name_ko="나", lon=127.025, lat=37.005, extent=box(127.02, 37.0, 127.03, 37.01))
+    b = Site(
+        key="b", name_ko="나", lon=127.025, lat=37.005, extent=box(127.02, 37.0, 127.03, 37.01)
+    )
     d = measure(a, b, metric="boundary")
     assert d.metric == "boundary"
     assert d.from_point[0] == pytest.approx(127.01) and d.to_point[0] == pytest.approx(127.02)
@@ -97,10 +104,12 @@ def test_boundary_reports_the_points_it_measured_between():
 
 def test_boundary_is_zero_when_touching_or_overlapping():
     a = Site(key="a", name_ko="가", lon=127.005, lat=37.005, extent=box(127.0, 37.0, 127.01, 37.01))
-    touching = Site(key="b", name_ko="나", lon=127.015, lat=37.005,
-                    extent=box(127.01, 37.0, 127.02, 37.01))
-    inside = Site(key="c", name_ko="다", lon=127.005, lat=37.005,
-                  extent=box(127.004, 37.004, 127.006, 37.006))
+    touching = Site(
+        key="b", name_ko="나", lon=127.015, lat=37.005, extent=box(127.01, 37.0, 127.02, 37.01)
+    )
+    inside = Site(
+        key="c", name_ko="다", lon=127.005, lat=37.005, extent=box(127.004, 37.004, 127.006, 37.006)
+    )
     assert measure(a, touching, metric="boundary").value_m == 0.0
     assert measure(a, inside, metric="boundary").value_m == 0.0
 
@@ -114,20 +123,40 @@ def test_centroid_matches_geographiclib():
 
 
 @settings(max_examples=40, deadline=None)
-@given(lon1=korea_lon, lat1=korea_lat, lon2=korea_lon, lat2=korea_lat,
-       r1=st.floats(100, 3000), r2=st.floats(100, 3000))
-def test_distances_are_symmetric_and_boundary_never_exceeds_centroid(lon1, lat1, lon2, lat2, r1, r2):
+@given(
+    lon1=korea_lon,
+    lat1=korea_lat,
+    lon2=korea_lon,
+    lat2=korea_lat,
+    r1=st.floats(100, 3000),
+    r2=st.floats(100, 3000),
+)
+def test_distances_are_symmetric_and_boundary_never_exceeds_centroid(
+    lon1, lat1, lon2, lat2, r1, r2
+):
     from sandan_geo.model import equal_area_disc
 
-    a = Site(key="a", name_ko="가", lon=lon1, lat=lat1,
-             extent=equal_area_disc(lon1, lat1, math.pi * r1**2))
-    b = Site(key="b", name_ko="나", lon=lon2, lat=lat2,
-             extent=equal_area_disc(lon2, lat2, math.pi * r2**2))
+    a = Site(
+        key="a",
+        name_ko="가",
+        lon=lon1,
+        lat=lat1,
+        extent=equal_area_disc(lon1, lat1, math.pi * r1**2),
+    )
+    b = Site(
+        key="b",
+        name_ko="나",
+        lon=lon2,
+        lat=lat2,
+        extent=equal_area_disc(lon2, lat2, math.pi * r2**2),
+    )
     for metric in ("centroid", "boundary"):
         ab, ba = measure(a, b, metric=metric).value_m, measure(b, a, metric=metric).value_m
         assert ab >= 0
         assert ab == pytest.approx(ba, rel=1e-9, abs=1e-6)
-    assert measure(a, b, metric="boundary").value_m <= measure(a, b, metric="centroid").value_m + 1e-6
+    assert (
+        measure(a, b, metric="boundary").value_m <= measure(a, b, metric="centroid").value_m + 1e-6
+    )
 
 
 def test_unknown_metric_is_a_rule_error_naming_the_known_ones():

@@ -7,7 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sandan_geo import (
-    MaxDistance, RuleError, ValueChainConnected, accessibility_rules, check_plan, load_plan,
+    MaxDistance,
+    RuleError,
+    ValueChainConnected,
+    accessibility_rules,
+    check_plan,
+    load_plan,
     parse_rules,
 )
 from sandan_geo.crs import GEOD
@@ -16,7 +21,8 @@ from sandan_geo.crs import GEOD
 def plan_at(distance_m: float, *, az: float = 63.0) -> dict:
     lon, lat, _ = GEOD.fwd(128.5, 35.84, az, distance_m)
     return {
-        "id": "edge", "sites": [
+        "id": "edge",
+        "sites": [
             {"key": "h", "name": "거점", "role": "hub", "lon": 128.5, "lat": 35.84},
             {"key": "l", "name": "연계", "role": "linked_complex", "lon": lon, "lat": lat},
         ],
@@ -63,7 +69,9 @@ def test_presets_are_explicit_about_metric():
     assert isinstance(conn, ValueChainConnected)
     assert parse_rules("jeonnam")[0].km == 10.0
     assert [r.describe() for r in accessibility_rules(3, metric="centroid")] == [
-        "max_distance(3 km, centroid, hub_to_linked)", "value_chain_connected"]
+        "max_distance(3 km, centroid, hub_to_linked)",
+        "value_chain_connected",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -85,7 +93,9 @@ def test_rule_parsing_errors_say_what_and_how(spec, message):
 
 def test_value_chain_connected_flags_an_unlinked_site():
     doc = plan_at(1000)
-    doc["sites"].append({"key": "z", "name": "외딴", "role": "linked_zone", "lon": 128.52, "lat": 35.85})
+    doc["sites"].append(
+        {"key": "z", "name": "외딴", "role": "linked_zone", "lon": 128.52, "lat": 35.85}
+    )
     report = check_plan(load_plan(doc), [ValueChainConnected()])
     verdicts = {c.to: c.passed for c in report.checks}
     assert verdicts == {"l": True, "z": False}

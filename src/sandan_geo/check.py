@@ -137,9 +137,7 @@ def check_plan(
         try:
             parsed = parse_rules(G.graph["rules"], metric=metric)
         except RuleError as err:
-            raise RuleError(
-                f"plan '{plan_id}': {err}", path=G.graph.get("path")
-            ) from None
+            raise RuleError(f"plan '{plan_id}': {err}", path=G.graph.get("path")) from None
         source = "plan"
     else:
         raise RuleError(

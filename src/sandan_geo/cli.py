@@ -70,6 +70,7 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool) -> None:
 
 # ---------------------------------------------------------------- shared options
 
+
 def _output_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "-o",
@@ -175,12 +176,18 @@ def sites_cmd(fmt: str) -> None:
     if fmt == "json":
         rows = [
             {
-                "key": s.key, "name_ko": s.name_ko, "name_en": s.name_en,
-                "kind": s.kind.value if s.kind else None, "province": s.province,
-                "lon": s.lon, "lat": s.lat, "area_m2": s.area_m2, "parts": len(s.parts),
+                "key": s.key,
+                "name_ko": s.name_ko,
+                "name_en": s.name_en,
+                "kind": s.kind.value if s.kind else None,
+                "province": s.province,
+                "lon": s.lon,
+                "lat": s.lat,
+                "area_m2": s.area_m2,
+                "parts": len(s.parts),
             }
             for s in sites.values()
-        ]  # fmt: skip
+        ]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for s in sites.values():
@@ -192,9 +199,12 @@ def sites_cmd(fmt: str) -> None:
 @cli.command("show")
 @click.argument("plan")
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "geojson"]), default="text",
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "geojson"]),
+    default="text",
     help="text: a summary; json: the plan mapping; geojson: one feature per site.",
-)  # fmt: skip
+)
 @_output_option
 @click.pass_context
 def show_cmd(ctx: click.Context, plan: str, fmt: str, output: str | None) -> None:
@@ -227,7 +237,9 @@ def _show_text(p: sg.Plan) -> str:
             c = sg.measure(hub, s, metric="centroid").value_km
             b = sg.measure(hub, s, metric="boundary").value_km
             dist = f"  {c:.2f} / {b:.2f} km"
-        lines.append(f"    {m.role.value:<15} {_plain(s.key):<24} {_plain(s.name_ko)}{fn}{dist}{approx}")
+        lines.append(
+            f"    {m.role.value:<15} {_plain(s.key):<24} {_plain(s.name_ko)}{fn}{dist}{approx}"
+        )
     lines.append("  value-chain links:")
     for link in p.links:
         rel = f": {_plain(link.relation)}" if link.relation else ""
@@ -240,9 +252,12 @@ def _show_text(p: sg.Plan) -> str:
 @click.option("--all", "all_builtin", is_flag=True, help="Validate every built-in plan.")
 @_rule_options
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
     help="Report format.",
-)  # fmt: skip
+)
 @_output_option
 @click.pass_context
 def validate_cmd(
@@ -276,7 +291,9 @@ def validate_cmd(
             reports.append(sg.check_plan(plan, rules, metric=metric, max_km=max_km))
     for pid in skipped:
         if not ctx.obj.get("quiet"):
-            click.echo(f"skipped {pid}: the plan states no rule (give --max-km or --rules)", err=True)
+            click.echo(
+                f"skipped {pid}: the plan states no rule (give --max-km or --rules)", err=True
+            )
     if not reports:
         raise sg.RuleError("none of the plans states a rule", hint="give --max-km or --rules")
     one: Any = reports[0] if len(reports) == 1 else reports

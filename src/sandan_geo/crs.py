@@ -18,10 +18,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-import pyproj
-from pyproj import Geod, Transformer
 import numpy as np
+import pyproj
 import shapely
+from pyproj import Geod, Transformer
 from shapely.geometry.base import BaseGeometry
 
 __all__ = [

@@ -41,7 +41,8 @@ def _part_dict(p: Part) -> dict[str, Any]:
 
 
 def _geom(g: Any) -> dict[str, Any]:
-    return json.loads(json.dumps(mapping(g)))  # tuples → lists, plain JSON types
+    out: dict[str, Any] = json.loads(json.dumps(mapping(g)))  # tuples → lists, plain JSON types
+    return out
 
 
 def _site_dict(m: PlanSite) -> dict[str, Any]:

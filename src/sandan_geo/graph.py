@@ -94,8 +94,9 @@ def plan_to_graph(plan: Plan) -> nx.DiGraph:
     >>> G.number_of_nodes(), G.edges["gwangju_cheomdan", "bitgreen"]["relation"]
     (3, '전장부품·모듈 공급')
     """
-    G = nx.DiGraph(plan=plan.id, name=plan.name, rules=plan.rules, meta=dict(plan.meta),
-                   path=plan.path)  # fmt: skip
+    G = nx.DiGraph(
+        plan=plan.id, name=plan.name, rules=plan.rules, meta=dict(plan.meta), path=plan.path
+    )
     for m in plan.sites:
         G.add_node(m.key, **_node_attrs(m))
     for link in plan.links:
@@ -218,9 +219,10 @@ def graph_to_gdfs(G: nx.DiGraph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         crs=STORAGE_CRS,
     )
     nodes["point"] = gpd.GeoSeries(
-        [Point(d["lon"], d["lat"]) for _, d in G.nodes(data=True)], index=nodes.index,
+        [Point(d["lon"], d["lat"]) for _, d in G.nodes(data=True)],
+        index=nodes.index,
         crs=STORAGE_CRS,
-    )  # fmt: skip
+    )
     edge_cols: list[str] = []
     for _, _, d in G.edges(data=True):
         edge_cols.extend(c for c in d if c not in edge_cols)

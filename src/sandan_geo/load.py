@@ -37,7 +37,6 @@ from .crs import KOREA_BBOX, in_korea_bbox
 from .errors import (
     GeometryError,
     InputError,
-    MissingDependencyError,
     SandanGeoWarning,
     SchemaError,
     UnknownSiteError,
@@ -59,10 +58,24 @@ PLAN_SUFFIXES = (".yaml", ".yml", ".geojson", ".json")
 GIS_SUFFIXES = (".gpkg", ".shp", ".zip")
 
 _SITE_FIELDS = {
-    "key", "name", "name_ko", "name_en", "kind", "lon", "lat", "boundary", "area_m2",
-    "industries", "parts", "province", "municipality", "provenance", "attrs",
-    "extent_approximate", "site_industries",
-}  # fmt: skip
+    "key",
+    "name",
+    "name_ko",
+    "name_en",
+    "kind",
+    "lon",
+    "lat",
+    "boundary",
+    "area_m2",
+    "industries",
+    "parts",
+    "province",
+    "municipality",
+    "provenance",
+    "attrs",
+    "extent_approximate",
+    "site_industries",
+}
 _PLAN_SITE_FIELDS = {"role", "function", "ref"}
 _REF_FIELDS = {"key", "ref", "role", "function", "industries", "name", "name_ko", "name_en"}
 _PART_FIELDS = {"name", "name_ko", "name_en", "lon", "lat", "area_m2", "boundary", "provenance"}
@@ -99,7 +112,7 @@ class _Problems:
     def raise_if_any(self) -> None:
         if not self.items:
             return
-        cls, msg, site, field = self.items[0]
+        cls, msg, _site, field = self.items[0]
         raise cls(msg, path=self.path, field=field, problems=[m for _, m, _, _ in self.items])
 
 
@@ -123,7 +136,7 @@ class _NoAliasLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise _AliasError(event.start_mark.line + 1)
         return super().compose_node(parent, index)
 
@@ -135,7 +148,7 @@ class _AliasError(Exception):
 
 def _parse_yaml(text: str, path: str | None) -> Any:
     try:
-        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_NoAliasLoader)
     except _AliasError as err:
         raise SchemaError(
             f"line {err.line}: YAML aliases (*name) are not allowed",
@@ -367,7 +380,9 @@ def _texts(entry: Mapping[str, Any], name: str, where: str, problems: _Problems)
     return ()
 
 
-def _mapping(entry: Mapping[str, Any], name: str, where: str, problems: _Problems) -> dict[str, Any]:
+def _mapping(
+    entry: Mapping[str, Any], name: str, where: str, problems: _Problems
+) -> dict[str, Any]:
     value = entry.get(name)
     if value is None:
         return {}
@@ -383,9 +398,12 @@ def _area(entry: Mapping[str, Any], where: str, problems: _Problems) -> float | 
     area = _number(entry, "area_m2", where, problems, hint="give the area in m²")
     if area is not None and area <= 0:
         problems.add(
-            SchemaError, where, f"area_m2 is {area}", hint="give a positive area in m²",
+            SchemaError,
+            where,
+            f"area_m2 is {area}",
+            hint="give a positive area in m²",
             field="area_m2",
-        )  # fmt: skip
+        )
         return None
     return area
 
@@ -477,9 +495,11 @@ def _site(
     approx_flag = entry.get("extent_approximate")
     if approx_flag is not None and not isinstance(approx_flag, bool):
         problems.add(
-            SchemaError, where, "field 'extent_approximate' must be true or false",
+            SchemaError,
+            where,
+            "field 'extent_approximate' must be true or false",
             field="extent_approximate",
-        )  # fmt: skip
+        )
     common: dict[str, Any] = {
         "name_en": _text(entry, "name_en", where, problems),
         "kind": kind,
@@ -739,13 +759,9 @@ def load_plan(
     suffix = p.suffix.lower()
     if not p.exists():
         hint = (
-            f"built-in plans: {', '.join(builtin_plan_ids())}"
-            if not suffix
-            else "check the path"
+            f"built-in plans: {', '.join(builtin_plan_ids())}" if not suffix else "check the path"
         )
-        raise InputError(
-            "no such file or built-in plan", path=text_source, hint=hint
-        )
+        raise InputError("no such file or built-in plan", path=text_source, hint=hint)
     if suffix in GIS_SUFFIXES:
         doc = _read_gis_plan(p)
         return _build_plan(doc, path=str(p), default_id=p.stem, sites=registry)
@@ -784,9 +800,7 @@ class _LazyBuiltinSites(Mapping[str, Site]):
         return len(builtin_sites())
 
 
-def _build_plan(
-    doc: Any, *, path: str | None, default_id: str, sites: Mapping[str, Site]
-) -> Plan:
+def _build_plan(doc: Any, *, path: str | None, default_id: str, sites: Mapping[str, Site]) -> Plan:
     if not isinstance(doc, Mapping):
         raise SchemaError(
             f"a plan must be a mapping with 'sites', not a {type(doc).__name__}",
@@ -801,7 +815,9 @@ def _build_plan(
         problems.add(
             SchemaError,
             "plan",
-            "field 'sites' is missing or empty" if not raw_sites else "field 'sites' must be a list",
+            "field 'sites' is missing or empty"
+            if not raw_sites
+            else "field 'sites' must be a list",
             hint="list the hub and linked sites under 'sites:'",
             field="sites",
         )
@@ -886,13 +902,12 @@ def _member(
                 return None
             site = site.renamed(checked)
             site = replace(site, attrs={**site.attrs, "ref": ref})
-        overrides = {
-            field: _text(entry, src, where, problems)
-            for field, src in (("name_ko", "name_ko"), ("name_ko", "name"), ("name_en", "name_en"))
-            if entry.get(src) is not None
-        }
-        if overrides:
-            site = replace(site, **overrides)
+        name_ko = _text(entry, "name_ko", where, problems) or _text(entry, "name", where, problems)
+        name_en = _text(entry, "name_en", where, problems)
+        if name_ko:
+            site = replace(site, name_ko=name_ko)
+        if name_en:
+            site = replace(site, name_en=name_en)
     else:
         site = _site(entry, where, problems, extra=_PLAN_SITE_FIELDS)
     if site is None or role is None:
@@ -951,7 +966,9 @@ def _geojson_to_raw(doc: Mapping[str, Any], path: str) -> dict[str, Any]:
                 continue
         gtype = geometry["type"]
         if gtype in ("LineString", "MultiLineString"):
-            links.append({k: v for k, v in props.items() if k in ("from", "to", "relation", "attrs")})
+            links.append(
+                {k: v for k, v in props.items() if k in ("from", "to", "relation", "attrs")}
+            )
             continue
         key = props.get("key")
         if isinstance(key, str):
@@ -964,9 +981,12 @@ def _geojson_to_raw(doc: Mapping[str, Any], path: str) -> dict[str, Any]:
                 order.append(key)
             else:
                 problems.add(
-                    SchemaError, where, "property 'key' is missing", hint="give an ASCII key",
+                    SchemaError,
+                    where,
+                    "property 'key' is missing",
+                    hint="give an ASCII key",
                     field="key",
-                )  # fmt: skip
+                )
                 continue
         else:
             for k, v in props.items():
@@ -990,9 +1010,12 @@ def _geojson_to_raw(doc: Mapping[str, Any], path: str) -> dict[str, Any]:
         elif gtype in ("Polygon", "MultiPolygon"):
             if "boundary" in entry:
                 problems.add(
-                    SchemaError, where, "site has two polygon features",
-                    hint="merge them into one MultiPolygon", field="geometry",
-                )  # fmt: skip
+                    SchemaError,
+                    where,
+                    "site has two polygon features",
+                    hint="merge them into one MultiPolygon",
+                    field="geometry",
+                )
             entry["boundary"] = dict(geometry)
         else:
             problems.add(
@@ -1214,9 +1237,7 @@ def attach_boundaries(
             members.append(m)
             continue
         provenance = {**m.site.provenance, "extent": {"source": p.name, "field": key_field}}
-        site = replace(
-            m.site, extent=outline, extent_approximate=False, provenance=provenance
-        )
+        site = replace(m.site, extent=outline, extent_approximate=False, provenance=provenance)
         members.append(replace(m, site=site))
     return replace(plan, sites=tuple(members))
 

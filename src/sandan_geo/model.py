@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeAlias
 
 from shapely import MultiPoint, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
@@ -46,7 +46,7 @@ __all__ = [
     "equal_area_disc",
 ]
 
-Extent = Polygon | MultiPolygon
+Extent: TypeAlias = Polygon | MultiPolygon
 
 
 class Kind(StrEnum):
@@ -420,7 +420,9 @@ class Plan:
         problems: list[tuple[type[InputError], str]] = []
         hubs = [m.key for m in self.sites if m.role is Role.HUB]
         if not hubs:
-            problems.append((SchemaError, "no site has role 'hub'; mark exactly one site role: hub"))
+            problems.append(
+                (SchemaError, "no site has role 'hub'; mark exactly one site role: hub")
+            )
         elif len(hubs) > 1:
             problems.append(
                 (

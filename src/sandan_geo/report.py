@@ -39,10 +39,25 @@ __all__ = ["SCHEMA", "to_dataframe", "to_dict", "to_json", "to_markdown", "to_te
 SCHEMA = "sandan-geo/report/1"
 _KM_DIGITS = 6  # millimetres
 _COLUMNS = [
-    "plan", "rule", "rule_type", "from", "from_name", "to", "to_name", "metric", "value_km",
-    "limit_km", "margin_km", "passed", "approximate", "minutes", "limit_minutes",
-    "from_point", "to_point", "note",
-]  # fmt: skip
+    "plan",
+    "rule",
+    "rule_type",
+    "from",
+    "from_name",
+    "to",
+    "to_name",
+    "metric",
+    "value_km",
+    "limit_km",
+    "margin_km",
+    "passed",
+    "approximate",
+    "minutes",
+    "limit_minutes",
+    "from_point",
+    "to_point",
+    "note",
+]
 
 
 def _km(value: float | None) -> float | None:
@@ -107,9 +122,7 @@ def to_json(report: Report | Sequence[Report], *, indent: int | None = 2) -> str
     >>> json.loads(to_json(check_plan(load_plan("daegu-2020"))))["passed"] in (True, False)
     True
     """
-    data: Any = (
-        to_dict(report) if isinstance(report, Report) else [to_dict(r) for r in report]
-    )
+    data: Any = to_dict(report) if isinstance(report, Report) else [to_dict(r) for r in report]
     return json.dumps(data, ensure_ascii=False, indent=indent) + "\n"
 
 
@@ -126,9 +139,7 @@ def to_dataframe(report: Report | Sequence[Report]) -> pd.DataFrame:
     import pandas as pd
 
     reports = [report] if isinstance(report, Report) else list(report)
-    rows = [
-        {"plan": r.plan, **_check_dict(r, c)} for r in reports for c in r.checks
-    ]
+    rows = [{"plan": r.plan, **_check_dict(r, c)} for r in reports for c in r.checks]
     return pd.DataFrame(rows, columns=_COLUMNS)
 
 

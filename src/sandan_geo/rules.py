@@ -37,8 +37,8 @@ import networkx as nx
 
 from .crs import km_to_m, m_to_km
 from .errors import RuleError
-from .measure import Distance, Metric, get_metric
 from .graph import node_site
+from .measure import Distance, Metric, get_metric
 
 __all__ = [
     "PRESETS",
@@ -104,7 +104,10 @@ class Check:
 class Rule(Protocol):
     """What a rule must provide."""
 
-    type: str
+    @property
+    def type(self) -> str:
+        """The rule type, e.g. ``"max_distance"``."""
+        ...
 
     def describe(self) -> str:
         """A short text naming the rule and its parameters."""
@@ -135,9 +138,10 @@ def _check_limit(value: Any, name: str, unit: str) -> float:
     number = float(value)
     if not math.isfinite(number) or number <= 0:
         raise RuleError(
-            f"{name} is {value}; a limit must be a positive number", field=name,
+            f"{name} is {value}; a limit must be a positive number",
+            field=name,
             hint=f"give {unit}, e.g. 7.5",
-        )  # fmt: skip
+        )
     return number
 
 
@@ -182,9 +186,10 @@ class MaxDistance:
         get_metric(self.metric)
         if self.between not in _BETWEEN:
             raise RuleError(
-                f"between is {self.between!r}", field="between",
+                f"between is {self.between!r}",
+                field="between",
                 hint=f"use one of: {', '.join(_BETWEEN)}",
-            )  # fmt: skip
+            )
 
     @property
     def limit_km(self) -> float:
@@ -382,16 +387,18 @@ RuleFactory = Callable[[Mapping[str, Any]], Rule]
 
 def _max_distance(spec: Mapping[str, Any]) -> Rule:
     return MaxDistance(
-        spec.get("km"), metric=spec.get("metric", "boundary"),
+        spec.get("km"),  # type: ignore[arg-type]  # checked in __post_init__
+        metric=spec.get("metric", "boundary"),
         between=spec.get("between", "hub_to_linked"),
-    )  # fmt: skip
+    )
 
 
 def _max_travel_time(spec: Mapping[str, Any]) -> Rule:
     return MaxTravelTime(
-        spec.get("minutes"), metric=spec.get("metric", "road"),
+        spec.get("minutes"),  # type: ignore[arg-type]  # checked in __post_init__
+        metric=spec.get("metric", "road"),
         between=spec.get("between", "hub_to_linked"),
-    )  # fmt: skip
+    )
 
 
 def _value_chain_connected(spec: Mapping[str, Any]) -> Rule:
@@ -408,9 +415,7 @@ _RULE_TYPES: dict[str, tuple[RuleFactory, frozenset[str]]] = {
 }
 
 
-def register_rule_type(
-    name: str, factory: RuleFactory, fields: Sequence[str] = ()
-) -> None:
+def register_rule_type(name: str, factory: RuleFactory, fields: Sequence[str] = ()) -> None:
     """Let rule files use ``{type: name, ...}`` for a rule of your own.
 
     Parameters
