@@ -307,6 +307,100 @@ def validate_cmd(
     ctx.exit(EXIT_OK if all(r.passed for r in reports) else EXIT_FAILED)
 
 
+@cli.command("map", epilog=_EPILOG)
+@click.argument("plans", nargs=-1)
+@click.option("--all", "all_builtin", is_flag=True, help="Map every built-in plan on one map.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="HTML file to write (UTF-8, atomically).",
+)
+@_rule_options
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="One self-contained file: Leaflet inlined, outlines basemap, no network request.",
+)
+@click.option(
+    "--tiles",
+    type=click.Choice(["openstreetmap", "vworld", "none"]),
+    default="openstreetmap",
+    show_default=True,
+    help="Online basemap (ignored with --offline).",
+)
+@click.option("--vworld-key", envvar="VWORLD_API_KEY", help="VWorld key (or VWORLD_API_KEY).")
+@click.option("--png", type=click.Path(dir_okay=False), help="Also render a PNG (needs Chromium).")
+@click.option("--title", help="Map title (default: the plan's name).")
+@click.option("--no-check", is_flag=True, help="Draw the plan only, without distance checks.")
+@click.pass_context
+def map_cmd(
+    ctx: click.Context,
+    plans: tuple[str, ...],
+    all_builtin: bool,
+    output: str | None,
+    rules_arg: str | None,
+    max_km: float | None,
+    metric: str | None,
+    offline: bool,
+    tiles: str,
+    vworld_key: str | None,
+    png: str | None,
+    title: str | None,
+    no_check: bool,
+) -> None:
+    """Map PLAN(s): sites, extents, value chain, and the checks with their verdict.
+
+    One PLAN gives a plan map; several (or --all) give one map with a layer per plan.
+    Plans that state no rule are drawn without checks unless --rules or --max-km is given.
+    """
+    ids = list(plans) + (sg.builtin_plan_ids() if all_builtin else [])
+    if not ids:
+        raise click.UsageError("name at least one PLAN, or pass --all")
+    if not output and not png:
+        raise click.UsageError("give -o FILE.html and/or --png FILE.png")
+    if metric is not None:
+        sg.get_metric(metric)
+    rules = _resolve_rules(rules_arg)
+    loaded = [sg.load_plan(pid) for pid in ids]
+    reports: list[sg.Report | None] = []
+    for plan in loaded:
+        if no_check or (rules is None and max_km is None and plan.rules is None):
+            reports.append(None)
+        else:
+            reports.append(sg.check_plan(plan, rules, metric=metric, max_km=max_km))
+    tile_choice = "none" if tiles == "none" else tiles
+    if len(loaded) == 1:
+        m = sg.plan_map(
+            loaded[0],
+            report=reports[0],
+            tiles=tile_choice,
+            vworld_key=vworld_key,
+            offline=offline,
+            title=title,
+        )
+    else:
+        m = sg.overview_map(
+            loaded,
+            reports=reports,
+            tiles=tile_choice,
+            vworld_key=vworld_key,
+            offline=offline,
+            title=title,
+        )
+    quiet = ctx.obj.get("quiet")
+    if output:
+        sg.save_map(m, output, offline=offline)
+        if not quiet:
+            click.echo(f"wrote {output}", err=True)
+    if png:
+        sg.save_png(m, png)
+        if not quiet:
+            click.echo(f"wrote {png}", err=True)
+    failed = any(r is not None and not r.passed for r in reports)
+    ctx.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``sandan-geo`` console script."""
     cli.main(args=list(argv) if argv is not None else None, prog_name="sandan-geo")

@@ -1,0 +1,1069 @@
+"""folium (Leaflet) maps of plans and their verdicts, online or fully offline.
+
+A plan map shows the hub, linked complexes and linked zones (distinct symbols
+and colours, with a legend), each site's extent (dashed where approximate), the
+value-chain links as arrows with their relation, and, with a report, each
+distance check as a line coloured pass/fail and labelled with value, limit and
+metric, plus the accessibility limit around the hub (a geodesic circle for the
+centroid metric, the area within the limit of the hub's extent for the
+boundary metric). A layer control, a scale bar and a title come with it.
+
+Safety: no user text (names, relations, industries, notes) is ever parsed as
+HTML or JavaScript. Everything the map shows travels as JSON in a
+``<script type="application/json">`` element (with ``<``, ``>``, ``&`` and the
+line separators escaped) and is put on the page with ``textContent`` by this
+module's own script, not with folium's ``Tooltip``/``Popup``, which insert text
+into JavaScript template literals.
+
+Offline: :func:`save_map` with ``offline=True`` (or a map made with
+``offline=True``) writes one self-contained HTML file: Leaflet's script, style
+and images are inlined from the installed ``xstatic-leaflet`` package, every
+other external script or style is dropped, and the basemap is South Korea's
+province and municipality outlines from :mod:`sandan_geo.basemap`.
+
+Determinism: element ids are numbered in document order, so the same input
+gives the same HTML bytes.
+
+Examples
+--------
+>>> import sandan_geo as sg
+>>> plan = sg.load_plan("daegu-2020")
+>>> m = plan_map(plan, report=sg.check_plan(plan), offline=True)
+>>> html = map_html(m)
+>>> '<meta charset="utf-8">' in html and "cdn.jsdelivr" not in html
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import folium
+import pyproj
+import shapely
+from branca.element import Element, MacroElement
+from jinja2 import Template
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
+
+from ._io import write_bytes_atomic
+from .basemap import ATTRIBUTION, municipality_outlines, province_outlines
+from .check import Report
+from .crs import GEOD
+from .errors import InputError, MissingDependencyError, OutputError
+from .model import KIND_KO, ROLE_KO, Plan, PlanSite
+
+if TYPE_CHECKING:
+    from .rules import Check
+
+__all__ = ["SandanMap", "map_html", "overview_map", "plan_map", "save_map", "save_png"]
+
+ROLE_COLOURS = {"hub": "#d62728", "linked_complex": "#1f77b4", "linked_zone": "#2ca02c"}
+PASS_COLOUR, FAIL_COLOUR = "#1a9850", "#d73027"
+LINK_COLOUR, LIMIT_COLOUR = "#7b3294", "#ff7f0e"
+PLAN_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+TILES = ("openstreetmap", "vworld", "none")
+_VWORLD_URL = "https://api.vworld.kr/req/wmts/1.0.0/{key}/Base/{{z}}/{{y}}/{{x}}.png"
+_VWORLD_ATTR = "VWorld (국토교통부 공간정보 오픈플랫폼)"
+_DIGITS = 6  # ~0.1 m in coordinates sent to the page
+
+
+# ---------------------------------------------------------------- geometry helpers
+
+
+def _ll(lon: float, lat: float) -> list[float]:
+    """Leaflet's [lat, lon] order, rounded."""
+    return [round(lat, _DIGITS), round(lon, _DIGITS)]
+
+
+def _geodesic_line(
+    a: tuple[float, float], b: tuple[float, float], n: int = 24
+) -> list[list[float]]:
+    """Points along the geodesic from a to b (lon, lat), as Leaflet [lat, lon] pairs."""
+    if a == b:
+        return [_ll(*a), _ll(*b)]
+    mids = GEOD.npts(a[0], a[1], b[0], b[1], n)
+    return [_ll(*a), *(_ll(x, y) for x, y in mids), _ll(*b)]
+
+
+def _arrow(a: tuple[float, float], b: tuple[float, float]) -> list[list[float]]:
+    """A small arrowhead triangle at 60 % of the way from a to b, pointing at b."""
+    az, _, dist = GEOD.inv(a[0], a[1], b[0], b[1])
+    if dist == 0:
+        return []
+    tip_lon, tip_lat, back_az = GEOD.fwd(a[0], a[1], az, 0.6 * dist)
+    size = min(900.0, max(200.0, 0.05 * dist))
+    # pyproj returns the azimuth from the tip back to a; turn it round, barbs point back
+    fwd_az = back_az + 180.0
+    left = GEOD.fwd(tip_lon, tip_lat, fwd_az + 160.0, size)
+    right = GEOD.fwd(tip_lon, tip_lat, fwd_az - 160.0, size)
+    return [_ll(left[0], left[1]), _ll(tip_lon, tip_lat), _ll(right[0], right[1])]
+
+
+def _aeqd(lon: float, lat: float) -> tuple[pyproj.Transformer, pyproj.Transformer]:
+    crs = pyproj.CRS.from_proj4(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +ellps=GRS80 +units=m")
+    fwd = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    back = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    return fwd, back
+
+
+def _transform(t: pyproj.Transformer, geom: BaseGeometry) -> BaseGeometry:
+    def fn(xy: Any) -> Any:
+        import numpy as np
+
+        x, y = t.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    out: BaseGeometry = shapely.transform(geom, fn)
+    return out
+
+
+def limit_area(
+    footprint: BaseGeometry, centre: tuple[float, float], limit_m: float
+) -> BaseGeometry:
+    """The area within ``limit_m`` of ``footprint``, in lon/lat.
+
+    Buffered in an azimuthal equidistant projection centred on ``centre`` (the
+    hub's point), where distances from the centre are exact and distances from
+    the rest of the footprint (a few km away) are off by well under 0.01 %:
+    the outline is geodesically correct at map scale. For a point footprint
+    this is the geodesic circle.
+
+    Examples
+    --------
+    >>> from shapely import Point
+    >>> area = limit_area(Point(128.5, 35.84), (128.5, 35.84), 7500)
+    >>> from sandan_geo.crs import geodesic_m
+    >>> x, y = area.exterior.coords[0]
+    >>> round(geodesic_m((128.5, 35.84), (x, y)))
+    7500
+    """
+    fwd, back = _aeqd(*centre)
+    local = _transform(fwd, footprint)
+    grown = local.buffer(limit_m, quad_segs=32)
+    return _transform(back, grown)
+
+
+# ---------------------------------------------------------------- data for the page
+
+
+def _site_data(m: PlanSite) -> dict[str, Any]:
+    s = m.site
+    point_conf = None
+    if s.parts:
+        confs = [str(p.provenance.get("point", {}).get("confidence", "")) for p in s.parts]
+        point_conf = ", ".join(sorted({c for c in confs if c})) or None
+    return {
+        "key": s.key,
+        "name_ko": s.name_ko,
+        "name_en": s.name_en,
+        "role": m.role.value,
+        "role_ko": ROLE_KO[m.role],
+        "kind": s.kind.value if s.kind else None,
+        "kind_ko": KIND_KO[s.kind] if s.kind else None,
+        "function": m.function,
+        "industries": list(m.industries),
+        "area_km2": None if s.area_m2 is None else round(s.area_m2 / 1e6, 3),
+        "province": s.province,
+        "municipality": s.municipality,
+        "parts": len(s.parts),
+        "approximate": s.extent is None or s.extent_approximate,
+        "point_confidence": point_conf,
+        "latlon": _ll(s.lon, s.lat),
+    }
+
+
+def _extent_data(m: PlanSite) -> dict[str, Any] | None:
+    s = m.site
+    if s.extent is None:
+        return None
+    return {
+        "key": s.key,
+        "name_ko": s.name_ko,
+        "role": m.role.value,
+        "approximate": s.extent_approximate,
+        "geometry": _rounded(mapping(s.extent)),
+    }
+
+
+def _rounded(geo: Any) -> Any:
+    if isinstance(geo, dict):
+        return {k: _rounded(v) for k, v in geo.items()}
+    if isinstance(geo, list | tuple):
+        return [_rounded(v) for v in geo]
+    if isinstance(geo, float):
+        return round(geo, _DIGITS)
+    return geo
+
+
+def _fmt(v: float | None) -> str:
+    return "–" if v is None else f"{v:.3f}"
+
+
+def _check_label(c: Check) -> str:
+    if c.value_km is not None and c.limit_km is not None:
+        sign = "≤" if c.passed else ">"
+        return f"{c.value_km:.2f} km {sign} {c.limit_km:g} km ({c.metric})"
+    if c.minutes is not None and c.limit_minutes is not None:
+        sign = "≤" if c.passed else ">"
+        return f"{c.minutes:.1f} min {sign} {c.limit_minutes:g} min ({c.metric})"
+    return c.note or ""
+
+
+def _check_data(c: Check, names: dict[str, str]) -> dict[str, Any] | None:
+    if c.from_point is None or c.to_point is None:
+        return None
+    line = [_ll(x, y) for x, y in c.path] if c.path else _geodesic_line(c.from_point, c.to_point)
+    return {
+        "from_name": names.get(c.from_, c.from_),
+        "to_name": names.get(c.to, c.to),
+        "rule": c.rule,
+        "metric": c.metric,
+        "value_km": c.value_km,
+        "limit_km": c.limit_km,
+        "margin_km": c.margin_km,
+        "minutes": c.minutes,
+        "passed": c.passed,
+        "approximate": c.approximate,
+        "label": _check_label(c),
+        "line": line,
+    }
+
+
+def _limit_data(plan: Plan, report: Report) -> list[dict[str, Any]]:
+    """One limit shape per (metric, limit) of the hub-to-linked distance checks."""
+    from .measure import get_metric
+
+    hub = plan.hub.site
+    seen: set[tuple[str, float]] = set()
+    out = []
+    for c in report.checks:
+        if c.limit_km is None or c.metric is None or c.from_ != hub.key:
+            continue
+        if (c.metric, c.limit_km) in seen:
+            continue
+        seen.add((c.metric, c.limit_km))
+        if c.metric == "centroid":
+            shape: BaseGeometry = limit_area(hub.point, (hub.lon, hub.lat), c.limit_km * 1000)
+            what = f"centroid: {c.limit_km:g} km geodesic circle around the hub's point"
+        elif c.metric == "boundary":
+            shape = limit_area(hub.footprint, (hub.lon, hub.lat), c.limit_km * 1000)
+            what = f"boundary: within {c.limit_km:g} km of the hub's extent"
+        else:
+            get_metric(c.metric)  # a road metric draws its paths, not an area
+            continue
+        out.append(
+            {
+                "metric": c.metric,
+                "limit_km": c.limit_km,
+                "label": what,
+                "geometry": _rounded(mapping(shapely.set_precision(shape, 1e-7))),
+            }
+        )
+    return out
+
+
+def _plan_data(plan: Plan, report: Report | None, colour: str | None) -> dict[str, Any]:
+    members = {m.key: m for m in plan.sites}
+    names = {m.key: m.site.name_ko for m in plan.sites}
+    links = []
+    for link in plan.links:
+        a, b = members[link.source].site, members[link.target].site
+        links.append(
+            {
+                "from_name": a.name_ko,
+                "to_name": b.name_ko,
+                "relation": link.relation,
+                "line": _geodesic_line((a.lon, a.lat), (b.lon, b.lat)),
+                "arrow": _arrow((a.lon, a.lat), (b.lon, b.lat)),
+            }
+        )
+    data: dict[str, Any] = {
+        "id": plan.id,
+        "name": plan.name,
+        "colour": colour,
+        "sites": [_site_data(m) for m in plan.sites],
+        "extents": [e for e in (_extent_data(m) for m in plan.sites) if e is not None],
+        "links": links,
+        "checks": [],
+        "limits": [],
+        "verdict": None,
+        "rules": [],
+    }
+    if report is not None:
+        if report.plan != plan.id:
+            raise InputError(
+                f"the report is for plan '{report.plan}', not '{plan.id}'",
+                hint="check the plan the report was made from",
+            )
+        data["checks"] = [
+            d for d in (_check_data(c, names) for c in report.checks) if d is not None
+        ]
+        data["limits"] = _limit_data(plan, report)
+        data["verdict"] = "PASS" if report.passed else "FAIL"
+        data["rules"] = list(report.rules)
+        data["rules_source"] = report.rules_source
+    return data
+
+
+def _bounds(plans: Sequence[Plan], extra: Iterable[BaseGeometry] = ()) -> list[list[float]]:
+    geoms: list[BaseGeometry] = []
+    for p in plans:
+        for m in p.sites:
+            geoms.append(m.site.extent if m.site.extent is not None else m.site.point)
+    geoms.extend(extra)
+    x0, y0, x1, y1 = shapely.GeometryCollection(geoms).bounds
+    return [_ll(x0, y0), _ll(x1, y1)]
+
+
+def _json_for_script(data: Any) -> str:
+    """JSON that is safe inside a <script> element: no tag, comment or CDATA can open."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (
+        text.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+# ---------------------------------------------------------------- the page's script
+
+_SCRIPT = """
+(function () {
+  var map = {{ this._parent.get_name() }};
+  var data = JSON.parse(document.getElementById({{ this.data_id_js }}).textContent);
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    return e;
+  }
+  function table(rows) {
+    var t = el("table", "sg-table");
+    rows.forEach(function (r) {
+      if (r[1] === null || r[1] === undefined || r[1] === "") { return; }
+      var tr = el("tr"); tr.appendChild(el("th", null, r[0])); tr.appendChild(el("td", null, r[1]));
+      t.appendChild(tr);
+    });
+    return t;
+  }
+  function box(title, rows) {
+    var d = el("div", "sg-box"); d.appendChild(el("div", "sg-title", title));
+    d.appendChild(table(rows)); return d;
+  }
+  var symbols = {hub: "sg-hub", linked_complex: "sg-complex", linked_zone: "sg-zone"};
+  var overlays = {};
+  var basemap = null;
+  if (data.basemap) {
+    basemap = L.layerGroup();
+    [["provinces", 1.4, "#616161"], ["municipalities", 0.6, "#9e9e9e"]].forEach(function (b) {
+      if (!data.basemap[b[0]]) { return; }
+      L.geoJSON(data.basemap[b[0]], {interactive: false,
+        style: {color: b[2], weight: b[1], fill: b[0] === "provinces", fillColor: "#f5f5f0",
+                fillOpacity: 1.0, className: "sg-basemap"}}).addTo(basemap);
+    });
+    basemap.addTo(map);
+    overlays[data.labels.basemap] = basemap;
+    map.getContainer().style.background = "#e3eef7";  // sea
+  }
+  data.plans.forEach(function (p) {
+    var suffix = data.plans.length > 1 ? " · " + p.name : "";
+    var groups = {
+      limits: L.featureGroup(), extents: L.featureGroup(), links: L.featureGroup(),
+      checks: L.featureGroup(), sites: L.featureGroup()
+    };
+    p.limits.forEach(function (x) {
+      L.geoJSON(x.geometry, {style: {color: data.colours.limit, weight: 2, dashArray: "8 6",
+        fillColor: data.colours.limit, fillOpacity: 0.06, className: "sg-limit"}})
+        .bindTooltip(el("span", null, x.label), {sticky: true}).addTo(groups.limits);
+    });
+    p.extents.forEach(function (x) {
+      var colour = p.colour || data.colours[x.role];
+      L.geoJSON(x.geometry, {style: {color: colour, weight: 2, fillColor: colour,
+        fillOpacity: 0.15, dashArray: x.approximate ? "4 4" : null,
+        className: x.approximate ? "sg-extent sg-approximate" : "sg-extent"}})
+        .bindTooltip(el("span", null, x.name_ko + (x.approximate ? " — " + data.labels.approx : "")),
+                     {sticky: true})
+        .addTo(groups.extents);
+    });
+    p.links.forEach(function (x) {
+      var text = x.from_name + " → " + x.to_name + (x.relation ? ": " + x.relation : "");
+      L.polyline(x.line, {color: data.colours.link, weight: 3, opacity: 0.9, className: "sg-link"})
+        .bindTooltip(el("span", null, text), {sticky: true}).addTo(groups.links);
+      if (x.arrow.length) {
+        L.polygon(x.arrow, {color: data.colours.link, weight: 1, fillOpacity: 1,
+          className: "sg-arrow"}).addTo(groups.links);
+      }
+    });
+    p.checks.forEach(function (x) {
+      var colour = x.passed ? data.colours.pass : data.colours.fail;
+      var line = L.polyline(x.line, {color: colour, weight: 3, dashArray: "6 5",
+        className: x.passed ? "sg-check sg-pass" : "sg-check sg-fail"});
+      line.bindTooltip(el("span", "sg-label", (x.passed ? "✔ " : "✘ ") + x.label),
+                       {permanent: true, direction: "center", className: "sg-check-label"});
+      line.bindPopup(box(x.from_name + " → " + x.to_name, [
+        [data.labels.rule, x.rule], [data.labels.metric, x.metric],
+        [data.labels.value, x.value_km === null ? null : x.value_km.toFixed(3) + " km"],
+        [data.labels.limit, x.limit_km === null ? null : x.limit_km + " km"],
+        [data.labels.margin, x.margin_km === null ? null :
+          (x.margin_km >= 0 ? "+" : "") + x.margin_km.toFixed(3) + " km"],
+        [data.labels.minutes, x.minutes === null ? null : x.minutes.toFixed(1) + " min"],
+        [data.labels.result, x.passed ? "pass" : "FAIL"],
+        [data.labels.approx_short, x.approximate ? data.labels.approx : null]
+      ]));
+      line.addTo(groups.checks);
+    });
+    p.sites.forEach(function (s) {
+      var colour = p.colour || data.colours[s.role];
+      var icon = L.divIcon({className: "sg-marker " + symbols[s.role],
+        html: "<span style='background:" + colour + "'></span>", iconSize: [18, 18]});
+      var title = s.name_ko + (s.name_en ? " (" + s.name_en + ")" : "");
+      L.marker(s.latlon, {icon: icon, riseOnHover: true})
+        .bindTooltip(el("span", null, title + " — " + s.role_ko))
+        .bindPopup(box(title, [
+          [data.labels.role, s.role_ko + " / " + s.role], [data.labels.kind, s.kind_ko],
+          [data.labels.function, s.function], [data.labels.industries, s.industries.join(", ")],
+          [data.labels.area, s.area_km2 === null ? null : s.area_km2 + " km²"],
+          [data.labels.where, [s.province, s.municipality].filter(Boolean).join(" ")],
+          [data.labels.parts, s.parts > 1 ? String(s.parts) : null],
+          [data.labels.point_conf, s.point_confidence],
+          [data.labels.approx_short, s.approximate ? data.labels.approx : null]
+        ]))
+        .addTo(groups.sites);
+    });
+    [["limits", data.labels.layer_limits], ["extents", data.labels.layer_extents],
+     ["links", data.labels.layer_links], ["checks", data.labels.layer_checks],
+     ["sites", data.labels.layer_sites]].forEach(function (g) {
+      if (groups[g[0]].getLayers().length) {
+        groups[g[0]].addTo(map);
+        overlays[g[1] + suffix] = groups[g[0]];
+      }
+    });
+  });
+  var bases = {};
+  {% for label, name in this.tile_layers %}bases[{{ label }}] = {{ name }};
+  {% endfor %}
+  L.control.layers(bases, overlays, {collapsed: false, position: "topright"}).addTo(map);
+  var title = L.control({position: "topleft"});
+  title.onAdd = function () {
+    var d = el("div", "sg-title-box");
+    d.appendChild(el("div", "sg-title", data.title));
+    data.subtitles.forEach(function (t) { d.appendChild(el("div", "sg-subtitle", t)); });
+    L.DomEvent.disableClickPropagation(d);
+    return d;
+  };
+  title.addTo(map);
+  var legend = L.control({position: "bottomright"});
+  legend.onAdd = function () {
+    var d = el("div", "sg-legend");
+    d.appendChild(el("div", "sg-title", data.labels.legend));
+    data.legend.forEach(function (row) {
+      var r = el("div", "sg-legend-row");
+      var sym = el("span", "sg-sym sg-sym-" + row.kind);
+      sym.style.setProperty("--c", row.colour);
+      r.appendChild(sym); r.appendChild(el("span", null, row.label)); d.appendChild(r);
+    });
+    if (data.attribution) { d.appendChild(el("div", "sg-attr", data.attribution)); }
+    return d;
+  };
+  legend.addTo(map);
+  map.fitBounds(data.bounds, {padding: [30, 30]});
+})();
+"""
+
+_CSS = """
+.sg-box{font:13px/1.4 system-ui,'Noto Sans CJK KR','Malgun Gothic',sans-serif;}
+.sg-title{font-weight:600;margin-bottom:4px;}
+.sg-table th{text-align:left;padding-right:8px;color:#555;font-weight:500;vertical-align:top;}
+.sg-title-box,.sg-legend{background:rgba(255,255,255,.92);padding:8px 10px;border-radius:6px;
+  box-shadow:0 1px 4px rgba(0,0,0,.3);font:13px/1.4 system-ui,'Noto Sans CJK KR',sans-serif;
+  max-width:420px;}
+.sg-title-box .sg-title{font-size:15px;}
+.sg-subtitle{color:#333;font-size:12px;}
+.sg-legend-row{display:flex;align-items:center;gap:6px;margin:2px 0;}
+.sg-sym{display:inline-block;width:16px;height:12px;flex:none;}
+.sg-sym-hub,.sg-sym-linked_complex,.sg-sym-linked_zone{width:12px;height:12px;background:var(--c);}
+.sg-sym-hub{clip-path:polygon(50% 0,61% 35%,98% 35%,68% 57%,79% 91%,50% 70%,21% 91%,32% 57%,2% 35%,39% 35%);
+  width:16px;height:16px;}
+.sg-sym-linked_complex{border-radius:50%;}
+.sg-sym-linked_zone{transform:rotate(45deg);width:10px;height:10px;}
+.sg-sym-link{border-top:3px solid var(--c);height:0;}
+.sg-sym-pass,.sg-sym-fail{border-top:3px dashed var(--c);height:0;}
+.sg-sym-limit{border:2px dashed var(--c);background:rgba(255,127,14,.08);}
+.sg-sym-extent{border:2px solid #555;background:rgba(0,0,0,.08);}
+.sg-sym-approx{border:2px dashed #555;background:rgba(0,0,0,.05);}
+.sg-attr{color:#777;font-size:11px;margin-top:4px;}
+.sg-marker span{display:block;width:14px;height:14px;border:2px solid #fff;box-shadow:0 0 2px #000;}
+.sg-marker.sg-complex span{border-radius:50%;}
+.sg-marker.sg-zone span{transform:rotate(45deg);width:12px;height:12px;}
+.sg-marker.sg-hub span{width:20px;height:20px;margin:-2px;border:none;box-shadow:none;
+  clip-path:polygon(50% 0,61% 35%,98% 35%,68% 57%,79% 91%,50% 70%,21% 91%,32% 57%,2% 35%,39% 35%);}
+.sg-check-label{background:rgba(255,255,255,.85);border:none;box-shadow:none;font-size:11px;
+  padding:1px 4px;}
+"""
+
+_LABELS = {
+    "basemap": "행정구역 경계 (offline basemap)",
+    "approx": "근사 경계 (approximate extent: equal-area disc)",
+    "approx_short": "근사 (approx.)",
+    "rule": "규칙 (rule)",
+    "metric": "거리 기준 (metric)",
+    "value": "거리 (distance)",
+    "limit": "한도 (limit)",
+    "margin": "여유 (margin)",
+    "minutes": "소요시간 (time)",
+    "result": "결과 (result)",
+    "role": "역할 (role)",
+    "kind": "유형 (kind)",
+    "function": "가치사슬 역할 (value-chain role)",
+    "industries": "업종 (industries)",
+    "area": "지정면적 (area)",
+    "where": "위치 (location)",
+    "parts": "구역 수 (parts)",
+    "point_conf": "좌표 신뢰도 (point confidence)",
+    "legend": "범례 (legend)",
+    "layer_limits": "접근성 한도 (limit)",
+    "layer_extents": "산단 경계 (extents)",
+    "layer_links": "가치사슬 (value chain)",
+    "layer_checks": "거리 검증 (checks)",
+    "layer_sites": "산단·지역 (sites)",
+}
+
+
+class _Overlay(MacroElement):
+    """Our data and script, added to a folium map."""
+
+    _template = Template(
+        "{% macro header(this, kwargs) %}<style>" + _CSS + "</style>{% endmacro %}"
+        "{% macro html(this, kwargs) %}"
+        '<script type="application/json" id="{{ this.data_id }}">{{ this.payload }}</script>'
+        "{% endmacro %}"
+        "{% macro script(this, kwargs) %}" + _SCRIPT + "{% endmacro %}"
+    )
+
+    def __init__(
+        self,
+        payload: dict[str, Any],
+        tile_layers: list[tuple[str, folium.TileLayer]],
+        basemap_bounds: tuple[float, float, float, float] | None,
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "SandanOverlay"
+        self.payload_data = payload
+        self.tile_layer_objs = tile_layers
+        self.basemap_bounds = basemap_bounds  # None: provinces only (national overview)
+        self.render_offline = False
+
+    def render(self, **kwargs: Any) -> Any:
+        self.data_id = f"sandan-data-{self._id}"
+        self.data_id_js = json.dumps(self.data_id)
+        tiles = [] if self.render_offline else self.tile_layer_objs
+        payload = dict(self.payload_data)
+        if not tiles:  # no tiles, or rendering offline: draw the outlines instead
+            payload["basemap"] = {
+                "provinces": province_outlines(),
+                "municipalities": None
+                if self.basemap_bounds is None
+                else municipality_outlines(self.basemap_bounds),
+            }
+            payload["attribution"] = ATTRIBUTION
+        self.payload = _json_for_script(payload)
+        self.tile_layers = [(json.dumps(label), layer.get_name()) for label, layer in tiles]
+        return super().render(**kwargs)  # type: ignore[no-untyped-call]
+
+
+class SandanMap(folium.Map):
+    """A :class:`folium.Map` that remembers whether it is meant to work offline.
+
+    Displayed in a notebook or saved with :meth:`save`, an offline map has its
+    assets inlined (see :func:`map_html`).
+    """
+
+    offline: bool = False
+
+    def _repr_html_(self, **kwargs: Any) -> str:
+        if not self.offline:
+            return str(super()._repr_html_(**kwargs))
+        import html as _html
+
+        doc = map_html(self)
+        return (
+            '<div style="width:100%;height:600px"><iframe style="width:100%;height:100%;'
+            'border:none" sandbox="allow-scripts" srcdoc="'
+            + _html.escape(doc, quote=True)
+            + '"></iframe></div>'
+        )
+
+    def save(self, outfile: Any, close_file: bool = True, **kwargs: Any) -> None:
+        """Write the map as UTF-8 HTML (inlined assets when offline)."""
+        save_map(self, outfile, offline=self.offline)
+
+
+def _tile_layers(
+    m: folium.Map, tiles: str | None, vworld_key: str | None, offline: bool
+) -> list[tuple[str, folium.TileLayer]]:
+    choice = "none" if offline else (tiles or "none").lower()
+    if choice not in TILES:
+        raise InputError(f"unknown tiles {tiles!r}", hint=f"use one of: {', '.join(TILES)}")
+    if choice == "none":
+        return []
+    if choice == "openstreetmap":
+        layer = folium.TileLayer("OpenStreetMap", name="OpenStreetMap")
+        layer.add_to(m)
+        return [("OpenStreetMap", layer)]
+    key = vworld_key or os.environ.get("VWORLD_API_KEY")
+    if not key:
+        raise InputError(
+            "VWorld tiles need an API key",
+            hint="pass vworld_key= (CLI --vworld-key) or set VWORLD_API_KEY; "
+            "keys are issued by the 공간정보 오픈플랫폼 (VWorld)",
+        )
+    if not re.fullmatch(r"[A-Za-z0-9-]{8,64}", key):
+        raise InputError("the VWorld key has unexpected characters", hint="copy the key exactly")
+    layer = folium.TileLayer(
+        tiles=_VWORLD_URL.format(key=key), attr=_VWORLD_ATTR, name="VWorld", max_zoom=19
+    )
+    layer.add_to(m)
+    return [("VWorld", layer)]
+
+
+def _legend(
+    has_checks: bool, has_limits: bool, any_approx: bool, any_official: bool
+) -> list[dict[str, str]]:
+    rows = [
+        {"kind": "hub", "colour": ROLE_COLOURS["hub"], "label": "거점산단 (hub)"},
+        {
+            "kind": "linked_complex",
+            "colour": ROLE_COLOURS["linked_complex"],
+            "label": "연계산단 (linked complex)",
+        },
+        {
+            "kind": "linked_zone",
+            "colour": ROLE_COLOURS["linked_zone"],
+            "label": "연계지역 (linked zone)",
+        },
+        {"kind": "link", "colour": LINK_COLOUR, "label": "가치사슬 → (value-chain link)"},
+    ]
+    if any_official:
+        rows.append({"kind": "extent", "colour": "#555", "label": "경계 (official extent)"})
+    if any_approx:
+        rows.append({"kind": "approx", "colour": "#555", "label": "근사 경계 (approximate extent)"})
+    if has_checks:
+        rows.append({"kind": "pass", "colour": PASS_COLOUR, "label": "기준 충족 (check passes)"})
+        rows.append({"kind": "fail", "colour": FAIL_COLOUR, "label": "기준 미달 (check fails)"})
+    if has_limits:
+        rows.append({"kind": "limit", "colour": LIMIT_COLOUR, "label": "접근성 한도 (limit area)"})
+    return rows
+
+
+def _build(
+    plans: Sequence[Plan],
+    reports: Sequence[Report | None],
+    *,
+    title: str | None,
+    tiles: str | None,
+    vworld_key: str | None,
+    offline: bool,
+    m: folium.Map | None,
+    overview: bool,
+) -> folium.Map:
+    if not plans:
+        raise InputError("no plan to map", hint="give at least one plan")
+    own = m is None
+    if m is None:
+        m = SandanMap(location=[36.3, 127.8], zoom_start=7, tiles=None, control_scale=True)
+        m.offline = offline
+    tile_layers = _tile_layers(m, tiles, vworld_key, offline) if own else []
+    colours = [PLAN_COLOURS[i % len(PLAN_COLOURS)] if overview else None for i in range(len(plans))]
+    plan_data = [_plan_data(p, r, c) for p, r, c in zip(plans, reports, colours, strict=True)]
+    limit_shapes = [shapely.geometry.shape(x["geometry"]) for d in plan_data for x in d["limits"]]
+    bounds = _bounds(plans, limit_shapes)
+    if title is None:
+        title = plans[0].name if len(plans) == 1 else f"{len(plans)} plans"
+    subtitles = []
+    for d in plan_data:
+        if d["verdict"]:
+            who = {"plan": "plan's own rule", "argument": "user's rule", "max_km": "user's limit"}
+            src = who.get(d.get("rules_source", ""), "")
+            subtitles.append(
+                f"{d['id']}: {d['verdict']} — {'; '.join(d['rules'])}"
+                + (f" ({src})" if src else "")
+            )
+        elif len(plans) > 1 or overview:
+            subtitles.append(f"{d['id']}: {d['name']}")
+    any_approx = any(x["approximate"] for d in plan_data for x in d["extents"])
+    any_official = any(not x["approximate"] for d in plan_data for x in d["extents"])
+    payload: dict[str, Any] = {
+        "plans": plan_data,
+        "bounds": bounds,
+        "title": title,
+        "subtitles": subtitles,
+        "labels": _LABELS,
+        "colours": {
+            **ROLE_COLOURS,
+            "pass": PASS_COLOUR,
+            "fail": FAIL_COLOUR,
+            "link": LINK_COLOUR,
+            "limit": LIMIT_COLOUR,
+        },
+        "legend": _legend(
+            any(d["checks"] for d in plan_data),
+            any(d["limits"] for d in plan_data),
+            any_approx,
+            any_official,
+        ),
+        "basemap": None,
+        "attribution": None,
+    }
+    (x0, y0), (x1, y1) = [(b[1], b[0]) for b in bounds]
+    pad = 0.3
+    basemap_bounds = None if overview else (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+    _Overlay(payload, tile_layers, basemap_bounds).add_to(m)
+    return m
+
+
+def plan_map(
+    plan: Plan,
+    *,
+    report: Report | None = None,
+    m: folium.Map | None = None,
+    tiles: str | None = "openstreetmap",
+    vworld_key: str | None = None,
+    offline: bool = False,
+    title: str | None = None,
+) -> folium.Map:
+    """Return a folium map of a plan, and of its verdict when a report is given.
+
+    Parameters
+    ----------
+    plan
+        The plan.
+    report
+        A :class:`~sandan_geo.Report` from :func:`~sandan_geo.check_plan`:
+        adds the distance checks (pass/fail lines labelled with value, limit,
+        metric) and the limit around the hub.
+    m
+        Draw on this map instead of a new one (its tiles are left as they are).
+    tiles
+        ``"openstreetmap"`` (default), ``"vworld"`` (needs ``vworld_key`` or
+        the ``VWORLD_API_KEY`` environment variable) or ``"none"``/``None``
+        (province and municipality outlines, drawn from installed data).
+    vworld_key
+        VWorld API key.
+    offline
+        Make a map that needs no network: no tiles, outlines basemap, assets
+        inlined when saved or shown.
+    title
+        Title; the plan's name by default.
+
+    Returns
+    -------
+    folium.Map
+        A :class:`SandanMap`; it displays inline in a notebook.
+
+    Raises
+    ------
+    InputError
+        Unknown tiles, a missing or malformed VWorld key, a report for another plan.
+
+    Examples
+    --------
+    >>> import sandan_geo as sg
+    >>> plan = sg.load_plan("jeonnam-2020")
+    >>> m = plan_map(plan, report=sg.check_plan(plan), tiles="none")
+    >>> "여수국가산업단지" in map_html(m)
+    True
+    """
+    return _build(
+        [plan],
+        [report],
+        title=title,
+        tiles=tiles,
+        vworld_key=vworld_key,
+        offline=offline,
+        m=m,
+        overview=False,
+    )
+
+
+def overview_map(
+    plans: Sequence[Plan],
+    *,
+    reports: Sequence[Report | None] | None = None,
+    tiles: str | None = "openstreetmap",
+    vworld_key: str | None = None,
+    offline: bool = False,
+    title: str | None = None,
+) -> folium.Map:
+    """Return one map of several plans, each in its own colour and layers.
+
+    Examples
+    --------
+    >>> import sandan_geo as sg
+    >>> plans = [sg.load_plan(p) for p in sg.builtin_plan_ids()]
+    >>> m = overview_map(plans, tiles="none", title="2020 산업단지 대개조")
+    >>> map_html(m).count("gyeongbuk-2020") >= 1
+    True
+    """
+    reps = list(reports) if reports is not None else [None] * len(plans)
+    if len(reps) != len(plans):
+        raise InputError(
+            f"{len(plans)} plans but {len(reps)} reports", hint="give one report per plan"
+        )
+    return _build(
+        list(plans),
+        reps,
+        title=title,
+        tiles=tiles,
+        vworld_key=vworld_key,
+        offline=offline,
+        m=None,
+        overview=True,
+    )
+
+
+# ---------------------------------------------------------------- HTML
+
+
+def _walk(e: Element) -> Iterable[Element]:
+    yield e
+    for child in list(e._children.values()):
+        yield from _walk(child)
+
+
+def _stabilise_ids(root: Element) -> None:
+    """Number every element's id in document order, so output is deterministic."""
+    counter = 0
+
+    def visit(e: Element) -> None:
+        nonlocal counter
+        e._id = f"{counter:05d}"
+        counter += 1
+        for child in list(e._children.values()):
+            visit(child)
+
+    visit(root)
+
+
+_LEAFLET_CSS = re.compile(r'<link rel="stylesheet" href="[^"]*leaflet[^"]*\.css"\s*/?>')
+_ANY_LINK = re.compile(r'<link rel="stylesheet" href="https?://[^"]*"\s*/?>\s*')
+_ANY_SCRIPT = re.compile(r'<script src="https?://[^"]*"></script>\s*')
+
+
+@lru_cache(maxsize=1)
+def _leaflet_assets() -> tuple[str, str]:
+    try:
+        import xstatic.pkg.leaflet as xl
+    except ImportError as err:
+        raise MissingDependencyError(
+            "offline maps need the xstatic-leaflet package: pip install xstatic-leaflet"
+        ) from err
+    base = Path(xl.BASE_DIR)
+    js = (base / "leaflet.js").read_text(encoding="utf-8")
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+
+    def data_uri(match: re.Match[str]) -> str:
+        image = base / match.group(1)
+        encoded = base64.b64encode(image.read_bytes()).decode("ascii")
+        return f"url(data:image/png;base64,{encoded})"
+
+    css = re.sub(r"url\((images/[^)]+\.png)\)", data_uri, css)
+    if "</script" in js.lower() or "</style" in css.lower():  # pragma: no cover - sanity
+        raise MissingDependencyError("the installed Leaflet assets cannot be inlined safely")
+    return js, css
+
+
+def map_html(m: folium.Map, *, offline: bool | None = None) -> str:
+    """Render a map to a complete HTML document (UTF-8, deterministic ids).
+
+    Parameters
+    ----------
+    m
+        A map from :func:`plan_map` or any folium map.
+    offline
+        Inline Leaflet and drop every other external script and style; by
+        default, whatever the map was made for.
+
+    Examples
+    --------
+    >>> import sandan_geo as sg
+    >>> html = map_html(plan_map(sg.load_plan("daegu-2020"), offline=True))
+    >>> html.count("<script src=")
+    0
+    """
+    if offline is None:
+        offline = bool(getattr(m, "offline", False))
+    root = m.get_root()
+    overlays = [e for e in _walk(root) if isinstance(e, _Overlay)]
+    saved = dict(m._children)
+    if offline:  # no tile can load offline: leave them out, the overlay draws outlines
+        m._children = type(m._children)(
+            (k, v) for k, v in saved.items() if not isinstance(v, folium.TileLayer)
+        )
+    for o in overlays:
+        o.render_offline = offline
+    try:
+        _stabilise_ids(root)
+        html = root.render()
+    finally:
+        m._children = type(m._children)(saved.items())
+        for o in overlays:
+            o.render_offline = False
+    html = html.replace("<head>", '<head>\n    <meta charset="utf-8">', 1)
+    if offline:
+        js, css = _leaflet_assets()
+        html = _LEAFLET_CSS.sub("", html, count=1)
+        html = _ANY_LINK.sub("", html)
+        html = _ANY_SCRIPT.sub("", html)
+        html = html.replace(
+            '<meta charset="utf-8">',
+            '<meta charset="utf-8">\n    <style>'
+            + css
+            + "</style>\n    <script>"
+            + js
+            + "</script>",
+            1,
+        )
+    return html
+
+
+def save_map(m: folium.Map, path: str | os.PathLike[str], *, offline: bool | None = None) -> Path:
+    """Write the map as a UTF-8 HTML file, atomically.
+
+    Parameters
+    ----------
+    m
+        The map.
+    path
+        Where to write; an existing file is replaced only when the new one is complete.
+    offline
+        See :func:`map_html`.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, sandan_geo as sg
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "daegu.html"
+    >>> _ = save_map(plan_map(sg.load_plan("daegu-2020")), f, offline=True)
+    >>> f.read_bytes()[:15]
+    b'<!DOCTYPE html>'
+    """
+    return write_bytes_atomic(path, map_html(m, offline=offline).encode("utf-8"))
+
+
+def find_chromium() -> str | None:
+    """Return the path of a Chromium-family browser, or ``None``.
+
+    ``SANDAN_GEO_CHROMIUM`` names one explicitly; otherwise ``chromium``,
+    ``chromium-browser``, ``google-chrome`` and ``google-chrome-stable`` are
+    looked up on ``PATH``.
+
+    Examples
+    --------
+    >>> find_chromium() is None or Path(find_chromium()).exists()
+    True
+    """
+    explicit = os.environ.get("SANDAN_GEO_CHROMIUM")
+    if explicit:
+        return explicit if Path(explicit).exists() else None
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--hide-scrollbars",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+)
+
+
+def save_png(
+    m: folium.Map,
+    path: str | os.PathLike[str],
+    *,
+    width: int = 1400,
+    height: int = 1000,
+    wait_ms: int = 4000,
+) -> Path:
+    """Render the map to a PNG picture through headless Chromium.
+
+    The page is rendered from its offline form, so tiles never delay it and no
+    network is used; the basemap is the province and municipality outlines.
+
+    Parameters
+    ----------
+    m
+        The map.
+    path
+        The PNG file to write (atomically).
+    width, height
+        Picture size in pixels.
+    wait_ms
+        Virtual time given to the page to draw.
+
+    Raises
+    ------
+    MissingDependencyError
+        No Chromium found; the message says what to install.
+    OutputError
+        Chromium failed or the file cannot be written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, sandan_geo as sg
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "daegu.png"
+    >>> if find_chromium():
+    ...     _ = save_png(plan_map(sg.load_plan("daegu-2020"), offline=True), f)
+    ...     assert f.read_bytes()[:4] == b"\\x89PNG"
+    """
+    browser = find_chromium()
+    if browser is None:
+        raise MissingDependencyError(
+            "rendering a map to PNG needs Chromium: install it (Debian/Ubuntu: "
+            "apt-get install chromium; or set SANDAN_GEO_CHROMIUM to a Chrome/Chromium binary)"
+        )
+    with tempfile.TemporaryDirectory(prefix="sandan-geo-png-") as tmp:
+        page = Path(tmp) / "map.html"
+        page.write_text(map_html(m, offline=True), encoding="utf-8")
+        shot = Path(tmp) / "map.png"
+        cmd = [
+            browser,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp}/profile",
+            f"--window-size={width},{height}",
+            f"--virtual-time-budget={wait_ms}",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, timeout=120, check=False)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            raise OutputError(f"{path}: Chromium could not render the map ({err})") from err
+        if proc.returncode != 0 or not shot.exists():
+            tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+            raise OutputError(f"{path}: Chromium failed to render the map ({' '.join(tail)})")
+        return write_bytes_atomic(path, shot.read_bytes())
