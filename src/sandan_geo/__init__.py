@@ -40,7 +40,15 @@ from .load import (
     load_rules_file,
     load_sites,
 )
-from .maps import SandanMap, map_html, overview_map, plan_map, save_map, save_png
+from .maps import (
+    SandanMap,
+    map_html,
+    overview_map,
+    plan_map,
+    save_map,
+    save_png,
+    sites_map,
+)
 from .measure import (
     BoundaryMetric,
     CentroidMetric,
@@ -127,6 +135,7 @@ __all__ = [
     "save_map",
     "save_plan",
     "save_png",
+    "sites_map",
     "to_dataframe",
     "to_dict",
     "to_json",

@@ -61,12 +61,20 @@ from .basemap import ATTRIBUTION, municipality_outlines, province_outlines
 from .check import Report
 from .crs import GEOD
 from .errors import InputError, MissingDependencyError, OutputError
-from .model import KIND_KO, ROLE_KO, Plan, PlanSite
+from .model import KIND_KO, ROLE_KO, Kind, Plan, PlanSite, Site
 
 if TYPE_CHECKING:
     from .rules import Check
 
-__all__ = ["SandanMap", "map_html", "overview_map", "plan_map", "save_map", "save_png"]
+__all__ = [
+    "SandanMap",
+    "map_html",
+    "overview_map",
+    "plan_map",
+    "save_map",
+    "save_png",
+    "sites_map",
+]
 
 ROLE_COLOURS = {"hub": "#d62728", "linked_complex": "#1f77b4", "linked_zone": "#2ca02c"}
 PASS_COLOUR, FAIL_COLOUR = "#1a9850", "#d73027"
@@ -377,6 +385,19 @@ _SCRIPT = """
     basemap.addTo(map);
     overlays[data.labels.basemap] = basemap;
     map.getContainer().style.background = "#e3eef7";  // sea
+  }
+  if (data.points) {
+    var renderer = L.canvas({padding: 0.5});
+    var pts = L.featureGroup();
+    data.points.rows.forEach(function (r) {
+      var colour = data.points.colours[r[3]] || "#555";
+      L.circleMarker([r[0], r[1]], {renderer: renderer, radius: 4, weight: 1, color: "#fff",
+        fillColor: colour, fillOpacity: 0.9})
+        .bindTooltip(function () { return el("span", null, r[2] + (r[4] ? " — " + r[4] : "")); })
+        .addTo(pts);
+    });
+    pts.addTo(map);
+    overlays[data.points.label] = pts;
   }
   data.plans.forEach(function (p) {
     var suffix = data.plans.length > 1 ? " · " + p.name : "";
@@ -796,6 +817,77 @@ def plan_map(
         m=m,
         overview=False,
     )
+
+
+def sites_map(
+    sites: Iterable[Site],
+    *,
+    tiles: str | None = "openstreetmap",
+    vworld_key: str | None = None,
+    offline: bool = False,
+    title: str | None = None,
+) -> folium.Map:
+    """Return a map of many sites (thousands) drawn as one canvas layer.
+
+    Each site is a small circle coloured by legal kind, with a tooltip (name and
+    kind) made on hover; no per-site DOM element is created, so 10,000 sites
+    open and pan smoothly (see ``docs/benchmarks-maps.md``).
+
+    Examples
+    --------
+    >>> import sandan_geo as sg
+    >>> m = sites_map(sg.builtin_sites().values(), offline=True, title="built-in sites")
+    >>> "gumi" not in map_html(m) and "구미국가산업단지" in map_html(m)
+    True
+    """
+    rows = []
+    geoms: list[BaseGeometry] = []
+    for s in sites:
+        kind = s.kind.value if s.kind else "unknown"
+        rows.append([*_ll(s.lon, s.lat), s.name_ko, kind, KIND_KO[s.kind] if s.kind else None])
+        geoms.append(s.point)
+    if not rows:
+        raise InputError("no site to map", hint="give at least one site")
+    m = SandanMap(location=[36.3, 127.8], zoom_start=7, tiles=None, control_scale=True)
+    m.offline = offline
+    tile_layers = _tile_layers(m, tiles, vworld_key, offline)
+    x0, y0, x1, y1 = shapely.GeometryCollection(geoms).bounds
+    kind_colours = {
+        "national": "#d62728",
+        "general": "#1f77b4",
+        "urban_hightech": "#9467bd",
+        "agro_industrial": "#8c564b",
+        "zone": "#2ca02c",
+        "unknown": "#555555",
+    }
+    payload: dict[str, Any] = {
+        "plans": [],
+        "points": {
+            "rows": rows,
+            "colours": kind_colours,
+            "label": f"산단·지역 (sites, {len(rows)})",
+        },
+        "bounds": [_ll(x0, y0), _ll(x1, y1)],
+        "title": title or f"{len(rows)} sites",
+        "subtitles": [],
+        "labels": _LABELS,
+        "colours": {
+            **ROLE_COLOURS,
+            "pass": PASS_COLOUR,
+            "fail": FAIL_COLOUR,
+            "link": LINK_COLOUR,
+            "limit": LIMIT_COLOUR,
+        },
+        "legend": [
+            {"kind": "linked_complex", "colour": c, "label": f"{KIND_KO[Kind(k)]} ({k})"}
+            for k, c in kind_colours.items()
+            if k != "unknown"
+        ],
+        "basemap": None,
+        "attribution": None,
+    }
+    _Overlay(payload, tile_layers, None).add_to(m)
+    return m
 
 
 def overview_map(
