@@ -124,3 +124,34 @@ def test_utf8_output_whatever_the_locale(tmp_path):
     )
     assert r.returncode in (0, 1), r.stderr
     assert "성서" in out.read_text(encoding="utf-8")
+
+
+def test_boundaries_option_attaches_official_outlines(run, tmp_path):
+    import geopandas as gpd
+    from shapely import box
+
+    path = tmp_path / "b.gpkg"
+    gpd.GeoDataFrame(
+        {"code": ["daegu3"]}, geometry=[box(128.56, 35.88, 128.59, 35.90)], crs="EPSG:4326"
+    ).to_file(path)
+    r = run(
+        "validate",
+        "daegu-2020",
+        "--format",
+        "json",
+        "--boundaries",
+        str(path),
+        "--key-field",
+        "code",
+    )
+    checks = {
+        c["to"]: c for c in json.loads(r.stdout)["checks"] if c["rule_type"] == "max_distance"
+    }
+    assert checks["daegu3"]["approximate"] is True  # the hub is still approximate
+    r2 = run("validate", "daegu-2020", "--format", "json")
+    before = {
+        c["to"]: c for c in json.loads(r2.stdout)["checks"] if c["rule_type"] == "max_distance"
+    }
+    assert checks["daegu3"]["value_km"] != before["daegu3"]["value_km"]
+    r3 = run("validate", "daegu-2020", "--boundaries", str(path))
+    assert r3.exit_code == 2 and "--key-field" in r3.output

@@ -101,6 +101,32 @@ def _rule_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
+def _boundary_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option(
+        "--encoding", help="Attribute encoding of the boundary file, e.g. cp949 (EUC-KR)."
+    )(f)
+    f = click.option(
+        "--key-field", help="Attribute of the boundary file holding site keys (with --boundaries)."
+    )(f)
+    f = click.option(
+        "--boundaries",
+        type=click.Path(dir_okay=False),
+        help="Official outlines (shapefile/GeoPackage) to replace approximate extents.",
+    )(f)
+    return f
+
+
+def _load(
+    plan: str, boundaries: str | None, key_field: str | None, encoding: str | None
+) -> sg.Plan:
+    p = sg.load_plan(plan)
+    if boundaries:
+        if not key_field:
+            raise click.UsageError("--boundaries needs --key-field (the attribute with site keys)")
+        p = sg.attach_boundaries(p, boundaries, key_field=key_field, encoding=encoding)
+    return p
+
+
 def _emit(ctx: click.Context, text: str, output: str | None) -> None:
     if output:
         write_text_atomic(output, text)
@@ -206,10 +232,19 @@ def sites_cmd(fmt: str) -> None:
     help="text: a summary; json: the plan mapping; geojson: one feature per site.",
 )
 @_output_option
+@_boundary_options
 @click.pass_context
-def show_cmd(ctx: click.Context, plan: str, fmt: str, output: str | None) -> None:
+def show_cmd(
+    ctx: click.Context,
+    plan: str,
+    fmt: str,
+    output: str | None,
+    boundaries: str | None,
+    key_field: str | None,
+    encoding: str | None,
+) -> None:
     """Show a plan: its sites, roles, value-chain links and distances."""
-    p = sg.load_plan(plan)
+    p = _load(plan, boundaries, key_field, encoding)
     if fmt == "json":
         text = json.dumps(sg.plan_to_dict(p), ensure_ascii=False, indent=2) + "\n"
     elif fmt == "geojson":
@@ -259,6 +294,7 @@ def _show_text(p: sg.Plan) -> str:
     help="Report format.",
 )
 @_output_option
+@_boundary_options
 @click.pass_context
 def validate_cmd(
     ctx: click.Context,
@@ -269,6 +305,9 @@ def validate_cmd(
     metric: str | None,
     fmt: str,
     output: str | None,
+    boundaries: str | None,
+    key_field: str | None,
+    encoding: str | None,
 ) -> None:
     """Check PLAN(s) against accessibility and value-chain rules.
 
@@ -284,7 +323,7 @@ def validate_cmd(
     skipped = []
     with _progress(ids, "validating") as items:
         for pid in items:
-            plan = sg.load_plan(pid)
+            plan = _load(pid, boundaries, key_field, encoding)
             if rules is None and max_km is None and plan.rules is None and len(ids) > 1:
                 skipped.append(pid)
                 continue
@@ -333,6 +372,7 @@ def validate_cmd(
 @click.option("--png", type=click.Path(dir_okay=False), help="Also render a PNG (needs Chromium).")
 @click.option("--title", help="Map title (default: the plan's name).")
 @click.option("--no-check", is_flag=True, help="Draw the plan only, without distance checks.")
+@_boundary_options
 @click.pass_context
 def map_cmd(
     ctx: click.Context,
@@ -348,6 +388,9 @@ def map_cmd(
     png: str | None,
     title: str | None,
     no_check: bool,
+    boundaries: str | None,
+    key_field: str | None,
+    encoding: str | None,
 ) -> None:
     """Map PLAN(s): sites, extents, value chain, and the checks with their verdict.
 
@@ -362,7 +405,7 @@ def map_cmd(
     if metric is not None:
         sg.get_metric(metric)
     rules = _resolve_rules(rules_arg)
-    loaded = [sg.load_plan(pid) for pid in ids]
+    loaded = [_load(pid, boundaries, key_field, encoding) for pid in ids]
     reports: list[sg.Report | None] = []
     for plan in loaded:
         if no_check or (rules is None and max_km is None and plan.rules is None):
