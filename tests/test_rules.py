@@ -126,3 +126,12 @@ def test_plan_without_rules_needs_a_limit_and_says_whose_limit_it_was():
     assert check_plan(plan, "daegu").rules_source == "argument"
     with pytest.raises(RuleError, match="not both"):
         check_plan(plan, "daegu", max_km=3)
+
+
+def test_hub_only_plan_has_nothing_to_check_and_says_so():
+    from sandan_geo import to_text
+
+    plan = load_plan({"id": "solo", "sites": [plan_at(1)["sites"][0]]})
+    report = check_plan(plan, max_km=5)
+    assert report.checks == () and report.passed
+    assert "nothing to check" in to_text(report)

@@ -162,6 +162,8 @@ def _fmt_km(value: float | None) -> str:
 
 
 def _verdict_line(report: Report) -> str:
+    if not report.checks:
+        return "PASS (nothing to check: the plan has no linked site)"
     failed = len(report.failed)
     verdict = "PASS" if report.passed else f"FAIL ({failed} of {len(report.checks)} checks failed)"
     return verdict
