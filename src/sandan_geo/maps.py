@@ -433,7 +433,8 @@ _SCRIPT = """
       var line = L.polyline(x.line, {color: colour, weight: 3, dashArray: "6 5",
         className: x.passed ? "sg-check sg-pass" : "sg-check sg-fail"});
       line.bindTooltip(el("span", "sg-label", (x.passed ? "✔ " : "✘ ") + x.label),
-                       {permanent: true, direction: "center", className: "sg-check-label"});
+                       {permanent: !data.overview, direction: "center", sticky: !!data.overview,
+                        className: "sg-check-label"});
       line.bindPopup(box(x.from_name + " → " + x.to_name, [
         [data.labels.rule, x.rule], [data.labels.metric, x.metric],
         [data.labels.value, x.value_km === null ? null : x.value_km.toFixed(3) + " km"],
@@ -464,14 +465,22 @@ _SCRIPT = """
         ]))
         .addTo(groups.sites);
     });
-    [["limits", data.labels.layer_limits], ["extents", data.labels.layer_extents],
-     ["links", data.labels.layer_links], ["checks", data.labels.layer_checks],
-     ["sites", data.labels.layer_sites]].forEach(function (g) {
-      if (groups[g[0]].getLayers().length) {
-        groups[g[0]].addTo(map);
-        overlays[g[1] + suffix] = groups[g[0]];
-      }
-    });
+    var order = [["limits", data.labels.layer_limits], ["extents", data.labels.layer_extents],
+                 ["links", data.labels.layer_links], ["checks", data.labels.layer_checks],
+                 ["sites", data.labels.layer_sites]];
+    if (data.overview) {  // one layer per plan
+      var all = L.featureGroup();
+      order.forEach(function (g) { all.addLayer(groups[g[0]]); });
+      all.addTo(map);
+      overlays[p.id + " · " + p.name] = all;
+    } else {
+      order.forEach(function (g) {
+        if (groups[g[0]].getLayers().length) {
+          groups[g[0]].addTo(map);
+          overlays[g[1] + suffix] = groups[g[0]];
+        }
+      });
+    }
   });
   var bases = {};
   {% for label, name in this.tile_layers %}bases[{{ label }}] = {{ name }};
@@ -747,7 +756,17 @@ def _build(
         ),
         "basemap": None,
         "attribution": None,
+        "overview": overview,
     }
+    if overview:
+        grey = "#616161"
+        payload["legend"] = [
+            {**row, "colour": grey} if row["kind"] in ROLE_COLOURS else row
+            for row in payload["legend"]
+        ] + [
+            {"kind": "linked_complex", "colour": d["colour"], "label": f"{d['id']}"}
+            for d in plan_data
+        ]
     (x0, y0), (x1, y1) = [(b[1], b[0]) for b in bounds]
     pad = 0.3
     basemap_bounds = None if overview else (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
