@@ -301,3 +301,47 @@ def test_cli_map(tmp_path):
     assert r.exit_code in (0, 1)
     r = CliRunner().invoke(cli, ["map", "daegu-2020"])
     assert r.exit_code == 2 and "give -o" in r.output
+
+
+@pytest.mark.browser
+def test_overview_map_in_the_browser_has_one_layer_per_plan(browser, tmp_path):
+    plans = [sg.load_plan(p) for p in ("daegu-2020", "jeonnam-2020", "gwangju-2020")]
+    reports = [sg.check_plan(plans[0]), sg.check_plan(plans[1]), None]
+    path = tmp_path / "overview.html"
+    sg.save_map(sg.overview_map(plans, reports=reports, offline=True), path)
+    page = Page(browser, path, block_network=True)
+    try:
+        assert page.errors == [] and page.requests == []
+        labels = page.page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+        assert len(labels) == 1 + len(plans)  # the outlines basemap + one per plan
+        assert page.count(".sg-marker") == sum(len(p.sites) for p in plans)
+        assert page.count("path.sg-limit") == 2
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.page.screenshot(path=str(ARTIFACTS / "overview.png"))
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_sites_map_of_many_sites_renders(browser, tmp_path):
+    import random
+
+    rnd = random.Random(7)
+    sites = [
+        sg.Site(
+            key=f"s{i}",
+            name_ko=f"산단{i}",
+            lon=rnd.uniform(126.6, 129.2),
+            lat=rnd.uniform(35.0, 37.5),
+        )
+        for i in range(2000)
+    ]
+    path = tmp_path / "many.html"
+    sg.save_map(sg.sites_map(sites, offline=True), path)
+    page = Page(browser, path, block_network=True)
+    try:
+        assert page.errors == [] and page.requests == []
+        assert page.count("canvas") >= 1
+        assert page.count(".sg-marker") == 0  # one canvas layer, not 2,000 DOM markers
+    finally:
+        page.close()
