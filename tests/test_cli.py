@@ -100,7 +100,9 @@ def test_show_text_and_all(run):
     assert r.exit_code == 0 and "성서일반산업단지" in r.output
     r = run("validate", "--all", "--max-km", "200", "--format", "json")
     assert r.exit_code == 0
-    assert len(json.loads(r.stdout)) == 5
+    from sandan_geo import builtin_plan_ids
+
+    assert len(json.loads(r.stdout)) == len(builtin_plan_ids())
 
 
 def test_python_dash_m_and_version():
@@ -155,3 +157,19 @@ def test_boundaries_option_attaches_official_outlines(run, tmp_path):
     assert checks["daegu3"]["value_km"] != before["daegu3"]["value_km"]
     r3 = run("validate", "daegu-2020", "--boundaries", str(path))
     assert r3.exit_code == 2 and "--key-field" in r3.output
+
+
+def test_compare_and_site_commands(run):
+    r = run("compare", "jeonnam-2020", "jeonnam-2023")
+    assert r.exit_code == 0
+    assert "shared with the other plans: gwangyang, yulchon1" in r.output
+    assert "max centroid" in r.output and "max boundary" in r.output
+    r = run("compare", "jeonnam-2020", "jeonnam-2023", "--format", "json")
+    assert [row["hub"] for row in json.loads(r.stdout)] == ["yeosu", "gwangyang"]
+    r = run("site", "gwangyang")
+    assert r.exit_code == 0
+    lines = r.output.splitlines()
+    assert any("jeonnam-2020" in x and "linked_complex" in x for x in lines)
+    assert any("jeonnam-2023" in x and " hub " in x for x in lines)
+    r = run("site", "no_such_site")
+    assert r.exit_code == 2 and "no site 'no_such_site'" in r.stderr

@@ -8,7 +8,7 @@
 - Output pasted into a page sits between ``<!-- docs-gen: SPEC -->`` and
   ``<!-- /docs-gen -->`` (optionally inside a code fence). SPEC ``stdout`` is
   what the python block just before it prints; SPEC ``sandan-geo ARGS`` is
-  what that command prints. Both must match what the code prints today.
+  what that command prints (run in-process with click's test runner). Both must match what the code prints today.
   After a deliberate change, refresh them with ``python tests/test_docs.py --update``.
 - The example plan and rules files in ``docs/examples`` load and validate.
 """
@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import os
 import re
@@ -110,21 +111,17 @@ def parse_page(text: str) -> list[Code | Generated]:
     return items
 
 
-def run_cli(spec: str, cwd: Path) -> str:
-    """Run ``sandan-geo ARGS`` as a user would and return its stdout."""
+def run_cli(spec: str) -> str:
+    """Run ``sandan-geo ARGS`` (in this process, in the current folder); return its stdout."""
+    from click.testing import CliRunner
+
+    from sandan_geo.cli import cli
+
     args = shlex.split(spec)
     assert args[0] == "sandan-geo", f"unknown docs-gen spec {spec!r}"
-    proc = subprocess.run(
-        [sys.executable, "-m", "sandan_geo", *args[1:]],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode in (0, 1), f"`{spec}` exited {proc.returncode}: {proc.stderr}"
-    return proc.stdout
+    result = CliRunner().invoke(cli, args[1:], prog_name="sandan-geo")
+    assert result.exit_code in (0, 1), f"`{spec}` exited {result.exit_code}: {result.output}"
+    return result.stdout
 
 
 def _work_folder(folder: Path) -> Path:
@@ -144,8 +141,8 @@ def _work_folder(folder: Path) -> Path:
 @contextlib.contextmanager
 def _registries_restored():
     """Undo register_metric / register_rule_type calls made by a page."""
-    from sandan_geo import measure, rules
-
+    measure = importlib.import_module("sandan_geo.measure")
+    rules = importlib.import_module("sandan_geo.rules")
     metrics, rule_types = dict(measure.METRICS), dict(rules._RULE_TYPES)
     try:
         yield
@@ -188,7 +185,7 @@ def run_page(page: Path, folder: Path) -> list[tuple[Generated, str | None]]:
                 elif item.spec == "stdout":
                     results.append((item, last_stdout))
                 else:
-                    results.append((item, run_cli(item.spec, folder)))
+                    results.append((item, run_cli(item.spec)))
     finally:
         os.chdir(cwd)
     return results
@@ -203,9 +200,9 @@ def _same(a: str, b: str) -> bool:
 
 def test_mkdocs_build_strict(tmp_path):
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    config, site = str(ROOT / "mkdocs.yml"), str(tmp_path / "site")
     proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q"]
-        + ["-f", str(ROOT / "mkdocs.yml"), "-d", str(tmp_path / "site")],
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f", config, "-d", site],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -84,3 +84,42 @@ def test_geojson_export_has_one_feature_per_site_with_required_properties():
     assert [f["properties"]["key"] for f in sites] == [m.key for m in plan.sites]
     for f in sites:
         assert {"key", "name_ko", "role"} <= set(f["properties"])
+
+
+def test_attached_official_boundaries_survive_a_save_and_load(tmp_path):
+    import geopandas as gpd
+    from shapely import box
+
+    from sandan_geo import attach_boundaries
+
+    gpkg = tmp_path / "b.gpkg"
+    gpd.GeoDataFrame(
+        {"code": ["seongseo"]}, geometry=[box(128.47, 35.82, 128.53, 35.86)], crs="EPSG:4326"
+    ).to_file(gpkg)
+    plan = attach_boundaries(load_plan("daegu-2020"), gpkg, key_field="code")
+    for suffix in ("yaml", "geojson"):
+        path = tmp_path / f"p.{suffix}"
+        save_plan(plan, path)
+        site = load_plan(path).member("seongseo").site
+        assert not site.extent_approximate
+        assert site.extent.equals(plan.member("seongseo").site.extent)
+        assert len(site.parts) == 5
+
+
+def test_gis_plan_with_numeric_boolean_loads(tmp_path):
+    import geopandas as gpd
+    from shapely import Point, box
+
+    path = tmp_path / "plan.gpkg"
+    gpd.GeoDataFrame(
+        {
+            "key": ["h", "a"],
+            "name": ["거점", "연계"],
+            "role": ["hub", "linked_complex"],
+            "extent_approximate": [0, 1],
+        },
+        geometry=[Point(128.5, 35.84), box(128.54, 35.87, 128.56, 35.89)],
+        crs="EPSG:4326",
+    ).to_file(path)
+    plan = load_plan(path)
+    assert plan.member("a").site.extent_approximate is True

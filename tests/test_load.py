@@ -293,7 +293,7 @@ def test_unreadable_and_wrong_files_are_input_errors(tmp_path, name, content, me
 
 def test_missing_file_and_unknown_plan_id():
     with pytest.raises(InputError, match="no such file or built-in plan.*daegu-2020"):
-        load_plan("daegu-2019")
+        load_plan("daegu-2030")
     with pytest.raises(InputError, match="no such file"):
         load_plan("/nonexistent/plan.yaml")
 

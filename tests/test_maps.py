@@ -85,8 +85,11 @@ def make_map(
     return path, plan, report
 
 
+PLANS_2020 = [p for p in sg.builtin_plan_ids() if p.endswith("-2020")]
+
+
 @pytest.mark.browser
-@pytest.mark.parametrize("plan_id", sg.builtin_plan_ids())
+@pytest.mark.parametrize("plan_id", PLANS_2020)
 def test_offline_map_renders_everything_with_no_network(browser, tmp_path, plan_id):
     path, plan, report = make_map(tmp_path, plan_id, max_km=10)
     page = Page(browser, path, block_network=True)
@@ -345,3 +348,30 @@ def test_sites_map_of_many_sites_renders(browser, tmp_path):
         assert page.count(".sg-marker") == 0  # one canvas layer, not 2,000 DOM markers
     finally:
         page.close()
+
+
+@pytest.mark.browser
+def test_every_builtin_plan_renders_in_the_rounds_overview(browser, tmp_path):
+    plans = [sg.load_plan(p) for p in sg.builtin_plan_ids()]
+    path = tmp_path / "rounds.html"
+    sg.save_map(sg.overview_map(plans, group_by="year", offline=True), path)
+    page = Page(browser, path, block_network=True)
+    try:
+        assert page.errors == [] and page.requests == []
+        assert page.count(".sg-marker") == sum(len(p.sites) for p in plans)
+        years = {str(p.meta["round"]) for p in plans}
+        labels = page.page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+        assert {x.strip() for x in labels} >= years
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.page.screenshot(path=str(ARTIFACTS / "rounds.png"))
+    finally:
+        page.close()
+
+
+def test_rounds_overview_groups_layers_by_year():
+    plans = [sg.load_plan(p) for p in ("jeonnam-2020", "jeonnam-2023", "gunsan-2019")]
+    html = sg.map_html(sg.overview_map(plans, group_by="year", offline=True))
+    for year in ('"group":"2019"', '"group":"2020"', '"group":"2023"'):
+        assert year in html
+    with pytest.raises(sg.InputError, match="group_by"):
+        sg.overview_map(plans, group_by="region")

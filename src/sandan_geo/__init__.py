@@ -18,6 +18,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from .check import Report, check_plan
+from .compare import compare_plans, shared_sites, site_history
 from .errors import (
     GeometryError,
     InputError,
@@ -113,6 +114,7 @@ __all__ = [
     "builtin_plan_ids",
     "builtin_sites",
     "check_plan",
+    "compare_plans",
     "gdfs_to_graph",
     "get_metric",
     "graph_to_gdfs",
@@ -135,6 +137,8 @@ __all__ = [
     "save_map",
     "save_plan",
     "save_png",
+    "shared_sites",
+    "site_history",
     "sites_map",
     "to_dataframe",
     "to_dict",

@@ -372,6 +372,9 @@ def validate_cmd(
 @click.option("--png", type=click.Path(dir_okay=False), help="Also render a PNG (needs Chromium).")
 @click.option("--title", help="Map title (default: the plan's name).")
 @click.option("--no-check", is_flag=True, help="Draw the plan only, without distance checks.")
+@click.option(
+    "--by-year", is_flag=True, help="With several plans: one layer and colour per round's year."
+)
 @_boundary_options
 @click.pass_context
 def map_cmd(
@@ -388,6 +391,7 @@ def map_cmd(
     png: str | None,
     title: str | None,
     no_check: bool,
+    by_year: bool,
     boundaries: str | None,
     key_field: str | None,
     encoding: str | None,
@@ -426,6 +430,7 @@ def map_cmd(
         m = sg.overview_map(
             loaded,
             reports=reports,
+            group_by="year" if by_year else "plan",
             tiles=tile_choice,
             vworld_key=vworld_key,
             offline=offline,
@@ -442,6 +447,87 @@ def map_cmd(
             click.echo(f"wrote {png}", err=True)
     failed = any(r is not None and not r.passed for r in reports)
     ctx.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+@cli.command("compare")
+@click.argument("plans", nargs=-1, required=True)
+@click.option(
+    "--metric",
+    "metrics",
+    multiple=True,
+    metavar="centroid|boundary",
+    help="Metric(s) for hub-to-linked distances (default: both).",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text")
+@_output_option
+@click.pass_context
+def compare_cmd(
+    ctx: click.Context,
+    plans: tuple[str, ...],
+    metrics: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+) -> None:
+    """Compare PLANs side by side: sites, spread from the hub, industries, shared sites."""
+    from .report import _plain
+
+    frame = sg.compare_plans(list(plans), metrics=list(metrics) or ["centroid", "boundary"])
+    if fmt == "json":
+        text = frame.to_json(orient="records", force_ascii=False, indent=2) + "\n"
+    elif fmt == "csv":
+        text = frame.assign(shared_sites=frame["shared_sites"].map(" ".join)).to_csv(index=False)
+    else:
+        lines = []
+        dist_cols = [c for c in frame.columns if c.startswith(("max_km_", "median_km_"))]
+        for row in frame.to_dict(orient="records"):
+            lines.append(
+                f"{_plain(row['id'])}  (announced {row['announced'] or '?'}): hub "
+                f"{_plain(row['hub'])}, {row['n_linked']} linked"
+            )
+            if row["industries"]:
+                lines.append(f"  industries: {_plain(row['industries'])}")
+            spread = ", ".join(
+                f"{c.replace('_km_', ' ')} " + ("–" if row[c] != row[c] else f"{row[c]:.2f} km")
+                for c in dist_cols
+            )
+            lines.append(f"  hub to linked: {spread}")
+            if row["shared_sites"]:
+                lines.append(f"  shared with the other plans: {', '.join(row['shared_sites'])}")
+        lines.append(
+            "distances name their metric; many built-in points after 2020 are estimates "
+            "(see the sites' provenance)"
+        )
+        text = "\n".join(lines) + "\n"
+    _emit(ctx, text, output)
+
+
+@cli.command("site")
+@click.argument("key")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def site_cmd(key: str, fmt: str) -> None:
+    """Show a built-in site and every plan and role it has had."""
+    from .report import _plain
+
+    history = sg.site_history(key)
+    sites = sg.builtin_sites()
+    if fmt == "json":
+        click.echo(history.to_json(orient="records", force_ascii=False, indent=2))
+        return
+    if key in sites:
+        s = sites[key]
+        kind = s.kind.value if s.kind else "?"
+        conf = "low (estimate)" if s.point_approximate else "medium or high"
+        area = f"{s.area_m2 / 1e6:.2f} km²" if s.area_m2 else "area unknown"
+        click.echo(f"{key}  {_plain(s.name_ko)}  ({kind}; {_plain(s.province or '?')}; {area})")
+        click.echo(f"  point: {s.lon:.5f}, {s.lat:.5f}  (confidence: {conf})")
+    if history.empty:
+        click.echo("  no built-in plan holds this site")
+        return
+    for row in history.to_dict(orient="records"):
+        click.echo(
+            f"  {row['announced'] or '?'}  {row['plan']:<16} {row['role']:<15} "
+            f"hub {row['hub']}  (program year {row['program_year'] or '?'})"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -63,10 +63,11 @@ def _site_dict(m: PlanSite) -> dict[str, Any]:
         out["area_m2"] = s.area_m2
     if s.parts:
         out["parts"] = [_part_dict(p) for p in s.parts]
-    elif s.extent is not None and not (s.extent_approximate and s.area_m2):
+    if s.extent is not None and not s.extent_approximate:
+        out["boundary"] = _geom(s.extent)  # an official outline (e.g. attach_boundaries)
+    elif s.extent is not None and not s.parts and not s.area_m2:
         out["boundary"] = _geom(s.extent)
-        if s.extent_approximate:
-            out["extent_approximate"] = True
+        out["extent_approximate"] = True
     for name in ("province", "municipality"):
         if getattr(s, name):
             out[name] = getattr(s, name)

@@ -9,8 +9,8 @@ Examples
 >>> plan = load_plan("daegu-2020")
 >>> plan.hub.site.name_ko
 '성서일반산업단지'
->>> sorted(builtin_plan_ids())[:2]
-['daegu-2020', 'gwangju-2020']
+>>> [p for p in builtin_plan_ids() if p.endswith("-2020")]
+['daegu-2020', 'gwangju-2020', 'gyeongbuk-2020', 'incheon-2020', 'jeonnam-2020']
 """
 
 from __future__ import annotations
@@ -493,6 +493,8 @@ def _site(
     if has_point or (not parts_raw and boundary is None):
         point = _lonlat(entry, where, problems)
     approx_flag = entry.get("extent_approximate")
+    if isinstance(approx_flag, int) and not isinstance(approx_flag, bool) and approx_flag in (0, 1):
+        approx_flag = bool(approx_flag)  # GIS formats store booleans as 0/1
     if approx_flag is not None and not isinstance(approx_flag, bool):
         problems.add(
             SchemaError,

@@ -468,11 +468,11 @@ _SCRIPT = """
     var order = [["limits", data.labels.layer_limits], ["extents", data.labels.layer_extents],
                  ["links", data.labels.layer_links], ["checks", data.labels.layer_checks],
                  ["sites", data.labels.layer_sites]];
-    if (data.overview) {  // one layer per plan
-      var all = L.featureGroup();
+    if (data.overview) {  // one layer per plan, or per group (e.g. a round's year)
+      var label = p.group || (p.id + " · " + p.name);
+      var all = overlays[label];
+      if (!all) { all = L.featureGroup(); all.addTo(map); overlays[label] = all; }
       order.forEach(function (g) { all.addLayer(groups[g[0]]); });
-      all.addTo(map);
-      overlays[p.id + " · " + p.name] = all;
     } else {
       order.forEach(function (g) {
         if (groups[g[0]].getLayers().length) {
@@ -708,6 +708,7 @@ def _build(
     offline: bool,
     m: folium.Map | None,
     overview: bool,
+    group_by: str = "plan",
 ) -> folium.Map:
     if not plans:
         raise InputError("no plan to map", hint="give at least one plan")
@@ -716,8 +717,20 @@ def _build(
         m = SandanMap(location=[36.3, 127.8], zoom_start=7, tiles=None, control_scale=True)
         m.offline = offline
     tile_layers = _tile_layers(m, tiles, vworld_key, offline) if own else []
-    colours = [PLAN_COLOURS[i % len(PLAN_COLOURS)] if overview else None for i in range(len(plans))]
+    groups: list[str | None] = [
+        str(p.meta.get("round") or str(p.meta.get("announced", "?"))[:4])
+        if group_by == "year"
+        else None
+        for p in plans
+    ]
+    keys = sorted({g for g in groups if g is not None})
+    colours: list[str | None] = []
+    for i, g in enumerate(groups):
+        n = keys.index(g) if g is not None else i
+        colours.append(PLAN_COLOURS[n % len(PLAN_COLOURS)] if overview else None)
     plan_data = [_plan_data(p, r, c) for p, r, c in zip(plans, reports, colours, strict=True)]
+    for d, g in zip(plan_data, groups, strict=True):
+        d["group"] = g
     limit_shapes = [shapely.geometry.shape(x["geometry"]) for d in plan_data for x in d["limits"]]
     bounds = _bounds(plans, limit_shapes)
     if title is None:
@@ -731,7 +744,7 @@ def _build(
                 f"{d['id']}: {d['verdict']} — {'; '.join(d['rules'])}"
                 + (f" ({src})" if src else "")
             )
-        elif len(plans) > 1 or overview:
+        elif (len(plans) > 1 or overview) and len(plans) <= 8:
             subtitles.append(f"{d['id']}: {d['name']}")
     any_approx = any(x["approximate"] for d in plan_data for x in d["extents"])
     any_official = any(not x["approximate"] for d in plan_data for x in d["extents"])
@@ -764,8 +777,10 @@ def _build(
             {**row, "colour": grey} if row["kind"] in ROLE_COLOURS else row
             for row in payload["legend"]
         ] + [
-            {"kind": "linked_complex", "colour": d["colour"], "label": f"{d['id']}"}
-            for d in plan_data
+            {"kind": "linked_complex", "colour": colour, "label": label}
+            for label, colour in sorted(
+                {d["group"] or d["id"]: d["colour"] for d in plan_data}.items()
+            )
         ]
     (x0, y0), (x1, y1) = [(b[1], b[0]) for b in bounds]
     pad = 0.3
@@ -917,8 +932,12 @@ def overview_map(
     vworld_key: str | None = None,
     offline: bool = False,
     title: str | None = None,
+    group_by: str = "plan",
 ) -> folium.Map:
-    """Return one map of several plans, each in its own colour and layers.
+    """Return one map of several plans, each in its own colour and layer.
+
+    With ``group_by="year"`` the layers and colours are per announcement year
+    (the program's rounds) instead of per plan.
 
     Examples
     --------
@@ -928,6 +947,8 @@ def overview_map(
     >>> map_html(m).count("gyeongbuk-2020") >= 1
     True
     """
+    if group_by not in ("plan", "year"):
+        raise InputError(f"group_by is {group_by!r}", hint="use 'plan' or 'year'")
     reps = list(reports) if reports is not None else [None] * len(plans)
     if len(reps) != len(plans):
         raise InputError(
@@ -942,6 +963,7 @@ def overview_map(
         offline=offline,
         m=None,
         overview=True,
+        group_by=group_by,
     )
 
 

@@ -138,7 +138,7 @@ class CentroidMetric:
             value_m=geodesic_m((a.lon, a.lat), (b.lon, b.lat)),
             from_point=(a.lon, a.lat),
             to_point=(b.lon, b.lat),
-            approximate=bool(a.attrs.get("point_approximate") or b.attrs.get("point_approximate")),
+            approximate=a.point_approximate or b.point_approximate,
         )
 
 

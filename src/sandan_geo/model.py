@@ -239,6 +239,24 @@ class Site:
         return Point(self.lon, self.lat)
 
     @property
+    def point_approximate(self) -> bool:
+        """True when the representative point is an estimate (confidence ``low``).
+
+        Read from ``attrs["point_approximate"]`` if set, else from the
+        provenance of the part whose point is the representative point, else
+        from ``provenance["point"]``.
+        """
+        if "point_approximate" in self.attrs:
+            return bool(self.attrs["point_approximate"])
+        sources = [p.provenance for p in self.parts if (p.lon, p.lat) == (self.lon, self.lat)]
+        sources.append(self.provenance)
+        for prov in sources:
+            point = prov.get("point") if isinstance(prov, Mapping) else None
+            if isinstance(point, Mapping) and point.get("confidence"):
+                return str(point["confidence"]).lower() == "low"
+        return False
+
+    @property
     def footprint(self) -> BaseGeometry:
         """What the boundary metric measures from.
 
@@ -323,8 +341,9 @@ class PlanSite:
     function
         Its role in the value chain as the plan's source states it,
         e.g. ``"전장부품·모듈 공급"``.
-    industries
-        The industries the plan names for this site; falls back to the site's own.
+    plan_industries
+        The industries the plan names for this site; :attr:`industries` falls
+        back to the site's own when the plan names none.
 
     Examples
     --------
