@@ -62,6 +62,7 @@ from .measure import (
 )
 from .model import Kind, Link, Part, Plan, PlanSite, Role, Site
 from .report import to_dataframe, to_dict, to_json, to_markdown, to_text
+from .road import RoadMetric, load_roads, road_graph_from_lines, road_graph_from_osm
 from .rules import (
     PRESETS,
     Check,
@@ -98,6 +99,7 @@ __all__ = [
     "Plan",
     "PlanSite",
     "Report",
+    "RoadMetric",
     "Role",
     "Rule",
     "RuleError",
@@ -121,6 +123,7 @@ __all__ = [
     "graph_to_plan",
     "load_builtin",
     "load_plan",
+    "load_roads",
     "load_rules_file",
     "load_sites",
     "map_html",
@@ -134,6 +137,8 @@ __all__ = [
     "plan_to_graph",
     "register_metric",
     "register_rule_type",
+    "road_graph_from_lines",
+    "road_graph_from_osm",
     "save_map",
     "save_plan",
     "save_png",

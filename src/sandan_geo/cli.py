@@ -82,10 +82,16 @@ def _output_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def _rule_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option(
+        "--roads",
+        type=click.Path(dir_okay=False),
+        help="Road data (.osm XML, or a road-line GeoPackage/shapefile) for --metric road "
+        "and max_travel_time rules.",
+    )(f)
+    f = click.option(
         "--metric",
-        metavar="centroid|boundary",
+        metavar="centroid|boundary|road",
         help="Measure every distance rule with this metric (default: each rule's own; "
-        "presets use boundary).",
+        "presets use boundary; road needs --roads).",
     )(f)
     f = click.option(
         "--max-km",
@@ -134,6 +140,12 @@ def _emit(ctx: click.Context, text: str, output: str | None) -> None:
             click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
+
+
+def _use_roads(roads: str | None) -> None:
+    """Load road data and make the ``road`` metric available by name."""
+    if roads is not None:
+        sg.register_metric(sg.RoadMetric(sg.load_roads(roads)))
 
 
 def _resolve_rules(rules_arg: str | None) -> Any:
@@ -303,6 +315,7 @@ def validate_cmd(
     rules_arg: str | None,
     max_km: float | None,
     metric: str | None,
+    roads: str | None,
     fmt: str,
     output: str | None,
     boundaries: str | None,
@@ -316,6 +329,7 @@ def validate_cmd(
     ids = list(plans) + (sg.builtin_plan_ids() if all_builtin else [])
     if not ids:
         raise click.UsageError("name at least one PLAN, or pass --all")
+    _use_roads(roads)
     if metric is not None:
         sg.get_metric(metric)
     rules = _resolve_rules(rules_arg)
@@ -385,6 +399,7 @@ def map_cmd(
     rules_arg: str | None,
     max_km: float | None,
     metric: str | None,
+    roads: str | None,
     offline: bool,
     tiles: str,
     vworld_key: str | None,
@@ -406,6 +421,7 @@ def map_cmd(
         raise click.UsageError("name at least one PLAN, or pass --all")
     if not output and not png:
         raise click.UsageError("give -o FILE.html and/or --png FILE.png")
+    _use_roads(roads)
     if metric is not None:
         sg.get_metric(metric)
     rules = _resolve_rules(rules_arg)
