@@ -21,6 +21,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 OUT = ROOT / "out"
+PLANS_2020 = ("gyeongbuk-2020", "gwangju-2020", "daegu-2020", "incheon-2020", "jeonnam-2020")
 
 
 def run(*args: str | Path, check: bool = True) -> int:
@@ -63,12 +64,12 @@ def demo() -> int:
                     return code
                 worst = max(worst, code)
             print((OUT / f"{plan}.{metric}.txt").read_text(encoding="utf-8"))
-    # The three plans that state no distance rule, at a limit the user chooses (10 km here)
+    # All five 2020 plans, including the three that state no rule, at a limit chosen here
     code = run(
         cli,
         "-q",
         "validate",
-        "--all",
+        *PLANS_2020,
         "--max-km",
         "10",
         "--metric",
@@ -81,7 +82,7 @@ def demo() -> int:
     )
     if code > 1:
         return code
-    for plan in ("gyeongbuk-2020", "gwangju-2020", "daegu-2020", "incheon-2020", "jeonnam-2020"):
+    for plan in PLANS_2020:
         # plans that state no rule are drawn without checks; daegu/jeonnam with their own
         code = run(cli, "-q", "map", plan, "--offline", "-o", OUT / f"{plan}.html", check=False)
         if code > 1:
@@ -90,12 +91,29 @@ def demo() -> int:
         cli,
         "-q",
         "map",
-        "--all",
+        *PLANS_2020,
         "--offline",
         "--title",
         "2020 산업단지 대개조",
         "-o",
         OUT / "overview-2020.html",
+        check=False,
+    )
+    if code > 1:
+        return code
+    # Every round 2019-2025, one layer per year
+    code = run(
+        cli,
+        "-q",
+        "map",
+        "--all",
+        "--by-year",
+        "--offline",
+        "--no-check",
+        "--title",
+        "산업단지 대개조 · 경쟁력강화사업지구 2019–2025",
+        "-o",
+        OUT / "rounds-2019-2025.html",
         check=False,
     )
     if code > 1:
