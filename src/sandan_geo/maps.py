@@ -80,6 +80,13 @@ ROLE_COLOURS = {"hub": "#d62728", "linked_complex": "#1f77b4", "linked_zone": "#
 PASS_COLOUR, FAIL_COLOUR = "#1a9850", "#d73027"
 LINK_COLOUR, LIMIT_COLOUR = "#7b3294", "#ff7f0e"
 PLAN_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+_COLOURS = {
+    **ROLE_COLOURS,
+    "pass": PASS_COLOUR,
+    "fail": FAIL_COLOUR,
+    "link": LINK_COLOUR,
+    "limit": LIMIT_COLOUR,
+}
 TILES = ("openstreetmap", "vworld", "none")
 _VWORLD_URL = "https://api.vworld.kr/req/wmts/1.0.0/{key}/Base/{{z}}/{{y}}/{{x}}.png"
 _VWORLD_ATTR = "VWorld (국토교통부 공간정보 오픈플랫폼)"
@@ -754,13 +761,7 @@ def _build(
         "title": title,
         "subtitles": subtitles,
         "labels": _LABELS,
-        "colours": {
-            **ROLE_COLOURS,
-            "pass": PASS_COLOUR,
-            "fail": FAIL_COLOUR,
-            "link": LINK_COLOUR,
-            "limit": LIMIT_COLOUR,
-        },
+        "colours": _COLOURS,
         "legend": _legend(
             any(d["checks"] for d in plan_data),
             any(d["limits"] for d in plan_data),
@@ -905,13 +906,7 @@ def sites_map(
         "title": title or f"{len(rows)} sites",
         "subtitles": [],
         "labels": _LABELS,
-        "colours": {
-            **ROLE_COLOURS,
-            "pass": PASS_COLOUR,
-            "fail": FAIL_COLOUR,
-            "link": LINK_COLOUR,
-            "limit": LIMIT_COLOUR,
-        },
+        "colours": _COLOURS,
         "legend": [
             {"kind": "linked_complex", "colour": c, "label": f"{KIND_KO[Kind(k)]} ({k})"}
             for k, c in kind_colours.items()
