@@ -319,3 +319,14 @@ def test_the_builtin_plans_load_without_warnings():
         warnings.simplefilter("error")
         for pid in builtin_plan_ids():
             assert load_plan(pid).id == pid
+
+
+def test_large_yaml_is_refused_before_parsing(tmp_path):
+    import time
+
+    path = tmp_path / "big.yaml"
+    path.write_text("id: x\nnote: [" + "1, " * 1_500_000 + "1]\n", encoding="utf-8")
+    start = time.perf_counter()
+    with pytest.raises(SchemaError, match="over the 4 Mi limit for YAML"):
+        load_plan(path)
+    assert time.perf_counter() - start < 5

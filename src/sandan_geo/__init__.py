@@ -71,6 +71,7 @@ from .rules import (
     Rule,
     ValueChainConnected,
     accessibility_rules,
+    load_rules,
     parse_rules,
     register_rule_type,
 )
@@ -124,6 +125,7 @@ __all__ = [
     "load_builtin",
     "load_plan",
     "load_roads",
+    "load_rules",
     "load_rules_file",
     "load_sites",
     "map_html",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 import warnings
 from pathlib import Path
@@ -28,13 +29,20 @@ def read_text(path: str | os.PathLike[str]) -> str:
     """
     p = Path(path)
     try:
-        size = p.stat().st_size
+        st = p.stat()
     except FileNotFoundError as err:
         raise InputError("file not found", path=str(p), hint="check the path") from err
     except OSError as err:
         raise InputError(f"cannot read the file ({err.strerror})", path=str(p)) from err
-    if p.is_dir():
+    if stat.S_ISDIR(st.st_mode):
         raise InputError("is a folder, not a file", path=str(p), hint="name a plan file")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(
+            "is not a regular file (a device, pipe or socket)",
+            path=str(p),
+            hint="name a plan file",
+        )
+    size = st.st_size
     if size > MAX_INPUT_BYTES:
         raise InputError(
             f"file is {size / 2**20:.0f} MiB, over the {MAX_INPUT_BYTES // 2**20} MiB limit "

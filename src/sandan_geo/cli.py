@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -37,6 +38,11 @@ class _Group(click.Group):
     """A group that turns library errors into one line and an exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (sg.OutputError, sg.MissingDependencyError) as err:
@@ -46,6 +52,18 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("sandan-geo: interrupted", err=True)
             ctx.exit(130)
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """Show a warning as one line, like errors: ``sandan-geo: warning: TEXT``."""
+    click.echo(f"sandan-geo: warning: {_one_line(str(message))}", err=True)
 
 
 def _fail(ctx: click.Context, err: BaseException, code: int) -> NoReturn:
@@ -154,7 +172,7 @@ def _resolve_rules(rules_arg: str | None) -> Any:
     if rules_arg in sg.PRESETS:
         return rules_arg
     if os.path.exists(rules_arg) or rules_arg.endswith((".yaml", ".yml", ".json")):
-        return sg.load_rules_file(rules_arg)
+        return sg.load_rules(rules_arg)
     raise sg.RuleError(
         f"--rules {rules_arg!r} is neither a preset nor a file",
         hint=f"presets: {', '.join(sorted(sg.PRESETS))}",

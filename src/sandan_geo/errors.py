@@ -21,7 +21,17 @@ plan.yaml (site 'hub1'): field 'lat' is missing; give decimal degrees north, e.g
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+
+# C0/C1 controls (newline, ESC, ...), line/paragraph separators and bidi overrides
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape_controls(text: str) -> str:
+    """Show control, line-break and bidi characters as escapes (``\\n``, ``\\x1b``)."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
 
 __all__ = [
     "GeometryError",
@@ -84,7 +94,7 @@ class InputError(SandanGeoError, ValueError):
         if len(self.problems) > 1:
             others = "; ".join(self.problems[1:])
             msg = f"{msg} (and {len(self.problems) - 1} more: {others})"
-        super().__init__(msg)
+        super().__init__(_escape_controls(msg))
 
     def _compose(self, problem: str) -> str:
         where = []

@@ -6,7 +6,8 @@ A plan becomes a :class:`networkx.DiGraph`:
   :data:`NODE_ATTRS` (``geometry`` is the extent, or ``None``);
 - one edge per value-chain link, ``from`` → ``to``, with ``relation`` (and,
   after :func:`sandan_geo.measure_links`, ``distance_km_<metric>`` per metric);
-- graph attributes ``plan``, ``name``, ``rules``, ``meta`` and ``path``.
+- graph attributes ``plan``, ``name``, ``rules``, ``meta``, ``path`` and
+  ``link_order`` (the links' (from, to) pairs in plan order).
 
 :func:`graph_to_gdfs` and :func:`gdfs_to_graph` convert to and from a pair of
 GeoDataFrames (nodes, edges) without loss; :func:`graph_to_plan` rebuilds the plan.
@@ -69,7 +70,7 @@ NODE_ATTRS: tuple[str, ...] = (
 """Node attributes, in column order. ``kind`` and ``role`` are plain strings;
 ``industries`` is the plan's list for the site (or the site's own), a tuple."""
 
-_GRAPH_ATTRS = ("plan", "name", "rules", "meta", "path")
+_GRAPH_ATTRS = ("plan", "name", "rules", "meta", "path", "link_order")
 
 
 def plan_to_graph(plan: Plan) -> nx.DiGraph:
@@ -85,7 +86,7 @@ def plan_to_graph(plan: Plan) -> nx.DiGraph:
     networkx.DiGraph
         Nodes keyed by site key with :data:`NODE_ATTRS`; edges ``from`` → ``to``
         with ``relation`` and ``attrs``; graph attributes ``plan`` (the id),
-        ``name``, ``rules``, ``meta``, ``path``.
+        ``name``, ``rules``, ``meta``, ``path``, ``link_order``.
 
     Examples
     --------
@@ -95,7 +96,12 @@ def plan_to_graph(plan: Plan) -> nx.DiGraph:
     (3, '전장부품·모듈 공급')
     """
     G = nx.DiGraph(
-        plan=plan.id, name=plan.name, rules=plan.rules, meta=dict(plan.meta), path=plan.path
+        plan=plan.id,
+        name=plan.name,
+        rules=plan.rules,
+        meta=dict(plan.meta),
+        path=plan.path,
+        link_order=[(link.source, link.target) for link in plan.links],
     )
     for m in plan.sites:
         G.add_node(m.key, **_node_attrs(m))
@@ -178,9 +184,10 @@ def graph_to_plan(G: nx.DiGraph) -> Plan:
         )
         for key, d in G.nodes(data=True)
     )
+    order = {(u, v): i for i, (u, v) in enumerate(G.graph.get("link_order") or ())}
+    edges = sorted(G.edges(data=True), key=lambda e: order.get((e[0], e[1]), len(order)))
     links = tuple(
-        Link(u, v, d.get("relation"), attrs=dict(d.get("attrs") or {}))
-        for u, v, d in G.edges(data=True)
+        Link(u, v, d.get("relation"), attrs=dict(d.get("attrs") or {})) for u, v, d in edges
     )
     return Plan(
         id=G.graph.get("plan", "plan"),

