@@ -173,3 +173,19 @@ def test_compare_and_site_commands(run):
     assert any("jeonnam-2023" in x and " hub " in x for x in lines)
     r = run("site", "no_such_site")
     assert r.exit_code == 2 and "no site 'no_such_site'" in r.stderr
+
+
+def test_candidates_command(run):
+    r = run("candidates", "yeosu", "--max-km", "12", "--metric", "centroid", "--format", "json")
+    assert r.exit_code == 0
+    data = json.loads(r.stdout)
+    assert data["metric"] == "centroid" and data["hub"] == "yeosu"
+    keys = [c["key"] for c in data["candidates"]]
+    assert keys[:3] == ["yeosu_gwangyang_port", "gwangyang", "yulchon1"]
+    assert all(c["distance_km"] <= 12 for c in data["candidates"])
+    r = run("candidates", "seongseo", "--max-km", "10")
+    assert r.exit_code == 0 and r.output.startswith("Sites within 10 km of 성서일반산업단지")
+    r = run("candidates", "nowhere", "--max-km", "3")
+    assert r.exit_code == 2 and "no site 'nowhere'" in r.stderr
+    r = run("candidates", "seongseo", "--max-km", "-1")
+    assert r.exit_code == 2

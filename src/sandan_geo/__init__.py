@@ -75,6 +75,7 @@ from .rules import (
     parse_rules,
     register_rule_type,
 )
+from .scale import candidates, pairs_to_graph, pairs_within
 
 try:
     __version__ = version("sandan-geo")
@@ -116,6 +117,7 @@ __all__ = [
     "attach_boundaries",
     "builtin_plan_ids",
     "builtin_sites",
+    "candidates",
     "check_plan",
     "compare_plans",
     "gdfs_to_graph",
@@ -132,6 +134,8 @@ __all__ = [
     "measure",
     "measure_links",
     "overview_map",
+    "pairs_to_graph",
+    "pairs_within",
     "parse_rules",
     "plan_map",
     "plan_to_dict",

@@ -483,6 +483,85 @@ def map_cmd(
     ctx.exit(EXIT_FAILED if failed else EXIT_OK)
 
 
+@cli.command("candidates")
+@click.argument("hub")
+@click.option(
+    "--sites",
+    "sites_file",
+    type=click.Path(dir_okay=False),
+    help="A sites file (YAML or GeoJSON); default: the built-in sites.",
+)
+@click.option("--max-km", type=float, required=True, help="How far from the hub (km).")
+@click.option("--metric", default="boundary", show_default=True, metavar="centroid|boundary")
+@click.option("--plan", "plan_arg", help="A plan to test each candidate against (keeps_rules).")
+@click.option("--rules", "rules_arg", metavar="PRESET|FILE", help="Rules for --plan.")
+@click.option("--industries", help="Comma-separated industries to match instead of the hub's.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text")
+@_output_option
+@click.pass_context
+def candidates_cmd(
+    ctx: click.Context,
+    hub: str,
+    sites_file: str | None,
+    max_km: float,
+    metric: str,
+    plan_arg: str | None,
+    rules_arg: str | None,
+    industries: str | None,
+    fmt: str,
+    output: str | None,
+) -> None:
+    """Sites within reach of HUB (a site key), nearest first, with shared industries."""
+    from .report import _plain
+
+    sites = sg.load_sites(sites_file) if sites_file else sg.builtin_sites()
+    if hub not in sites:
+        raise sg.UnknownSiteError(
+            f"no site '{hub}'", hint="list keys with `sandan-geo sites` (or your --sites file)"
+        )
+    plan = sg.load_plan(plan_arg) if plan_arg else None
+    wanted = [x.strip() for x in industries.split(",") if x.strip()] if industries else None
+    frame = sg.candidates(
+        sites[hub],
+        sites,
+        max_km,
+        metric=metric,
+        plan=plan,
+        rules=_resolve_rules(rules_arg),
+        industries=wanted,
+    )
+    if fmt == "json":
+        records = json.loads(frame.to_json(orient="records", force_ascii=False))
+        text = (
+            json.dumps(
+                {"hub": hub, "max_km": max_km, "metric": metric, "candidates": records},
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n"
+        )
+    elif fmt == "csv":
+        flat = frame.assign(shared_industries=frame["shared_industries"].map(lambda v: ";".join(v)))
+        text = flat.to_csv(index=False)
+    else:
+        name = _plain(sites[hub].name_ko)
+        lines = [f"Sites within {max_km:g} km of {name} ({hub}), {metric} metric: {len(frame)}"]
+        for i, row in enumerate(frame.to_dict(orient="records"), start=1):
+            shared = ", ".join(row["shared_industries"]) or "–"
+            keeps = ""
+            if "keeps_rules" in row:
+                keeps = "  keeps rules: " + ("yes" if row["keeps_rules"] else "no")
+            lines.append(
+                f"{i:>3}. {_plain(row['key']):<24} {_plain(row['name_ko'])} ({row['kind']})  "
+                f"{row['distance_km']:.3f} km  shared: {_plain(shared)}  "
+                f"affinity {row['affinity']:.2f}{keeps}"
+            )
+        if frame.empty:
+            lines.append(f"No site within {max_km:g} km.")
+        text = "\n".join(lines) + "\n"
+    _emit(ctx, text, output)
+
+
 @cli.command("compare")
 @click.argument("plans", nargs=-1, required=True)
 @click.option(

@@ -184,6 +184,10 @@ def nearest_points_lonlat(
     >>> nearest_points_lonlat(Point(127.0, 37.0), Point(127.1, 37.0))
     ((127.0, 37.0), (127.1, 37.0))
     """
+    if not a.is_valid:  # loaders refuse invalid outlines; sites built in code may have them
+        a = shapely.make_valid(a)
+    if not b.is_valid:
+        b = shapely.make_valid(b)
     if a.intersects(b):
         shared = a.intersection(b)
         pt = shared.representative_point() if not shared.is_empty else a.representative_point()
