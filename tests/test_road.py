@@ -648,3 +648,23 @@ def test_cli_road_metric_and_map(bay_file: Path, tmp_path: Path) -> None:
     # the drawn check line follows the road (every bay vertex), not the straight line
     assert html.count(f"[{round(pts[3][1], 6)},{round(pts[3][0], 6)}]") >= 1
     METRICS.pop("road", None)
+
+
+def test_osm_pbf_loads_like_its_xml(grid_file: Path, tmp_path: Path) -> None:
+    """A .osm.pbf extract (written here with pyosmium from the XML grid) gives the same graph."""
+    osmium = pytest.importorskip("osmium")
+    pbf = tmp_path / "grid.osm.pbf"
+    with osmium.SimpleWriter(str(pbf)) as writer:
+        for obj in osmium.FileProcessor(str(grid_file)):
+            writer.add(obj)
+    from_xml = road_graph_from_osm(grid_file, cache=False)
+    from_pbf = sg.load_roads(pbf, cache=False)
+    assert sorted(from_pbf.nodes) == sorted(from_xml.nodes)
+    assert from_pbf.number_of_edges() == from_xml.number_of_edges()
+    # PBF stores coordinates to 1e-7 degree (about 1 cm), the XML fixture to full precision
+    for u, v, k, d in from_xml.edges(keys=True, data=True):
+        assert from_pbf.edges[u, v, k]["length"] == pytest.approx(d["length"], abs=0.02)
+    bad = tmp_path / "broken.osm.pbf"
+    bad.write_bytes(b"not a pbf")
+    with pytest.raises(sg.InputError, match="pbf"):
+        sg.load_roads(bad, cache=False)

@@ -51,6 +51,7 @@ import itertools
 import math
 import os
 import pickle
+import tempfile
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
@@ -129,7 +130,7 @@ _CACHE_FORMAT = 1  # bump when the cached graph's layout changes
 _SEGMENTIZE_DEG = 0.002  # as in measure.py: keep lon/lat edges faithful in EPSG:5179
 _COORD_DIGITS = 7  # line endpoints equal to 1e-7 degrees (~1 cm) are one node
 _LINE_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml", ".sqlite")
-_OSM_SUFFIXES = (".osm", ".xml", ".osm.bz2", ".xml.bz2")
+_OSM_SUFFIXES = (".osm", ".xml", ".osm.bz2", ".xml.bz2", ".osm.pbf", ".pbf")
 _SHAPEFILE_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 
 
@@ -842,7 +843,7 @@ def road_graph_from_osm(
     cache: bool = True,
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> nx.MultiDiGraph:
-    """Load a drivable road graph from an OpenStreetMap XML file (``.osm``, ``.osm.bz2``).
+    """Load a drivable road graph from an OpenStreetMap file (``.osm``, ``.osm.bz2``, ``.osm.pbf``).
 
     Parses with :func:`osmnx.graph_from_xml` (offline; one-way streets,
     ``oneway=-1`` and roundabouts become one-way edges), keeps the ways whose
@@ -864,7 +865,8 @@ def road_graph_from_osm(
     Parameters
     ----------
     path
-        The OSM XML file. Convert ``.osm.pbf`` extracts first (docs/roads.md).
+        The OSM file: XML, or a ``.osm.pbf`` extract (read through pyosmium,
+        the ``osmium`` package, into XML first).
     highways
         OSM ``highway`` values to keep; ``None`` keeps every way with a
         ``highway`` tag.
@@ -944,6 +946,27 @@ def _import_osmnx() -> Any:
     return osmnx
 
 
+def _pbf_to_xml(pbf: Path, xml: Path) -> Path:
+    """Convert an ``.osm.pbf`` extract to OSM XML with pyosmium (the ``osmium`` package).
+
+    osmnx reads only XML; pyosmium (the maintained binding of libosmium) reads the
+    binary format. Written to a temporary file that the caller removes.
+    """
+    try:
+        import osmium
+    except ImportError as err:
+        raise MissingDependencyError(
+            "reading .osm.pbf needs the osmium package: pip install 'sandan-geo[roads]'"
+        ) from err
+    try:
+        with osmium.SimpleWriter(str(xml)) as writer:
+            for obj in osmium.FileProcessor(str(pbf)):
+                writer.add(obj)
+    except RuntimeError as err:
+        raise InputError(f"not a readable .osm.pbf file ({err})", path=str(pbf)) from err
+    return xml
+
+
 def _build_osm(
     p: Path,
     *,
@@ -957,6 +980,17 @@ def _build_osm(
     from xml.etree.ElementTree import ParseError
     from xml.sax import SAXException
 
+    if p.name.lower().endswith(".pbf"):
+        with tempfile.TemporaryDirectory(prefix="sandan-geo-pbf-") as tmp:
+            xml = _pbf_to_xml(p, Path(tmp) / "extract.osm")
+            return _build_osm(
+                xml,
+                highways=highways,
+                hwy_speeds=hwy_speeds,
+                fallback_kph=fallback_kph,
+                retain_all=retain_all,
+                simplify=simplify,
+            )
     try:
         G = ox.graph_from_xml(p, simplify=False, retain_all=True)
     except (ParseError, SAXException, ValueError, KeyError) as err:  # malformed XML or values
@@ -1280,7 +1314,7 @@ def load_roads(path: str | os.PathLike[str], **kwargs: Any) -> nx.MultiDiGraph:
     >>> load_roads("roads.csv")
     Traceback (most recent call last):
     ...
-    sandan_geo.errors.InputError: roads.csv: cannot tell the road file's format from its suffix; give .osm, .xml, .osm.bz2, .xml.bz2 (OpenStreetMap XML) or .gpkg, .shp, .geojson, .json, .fgb, .gml, .sqlite (road lines)
+    sandan_geo.errors.InputError: roads.csv: cannot tell the road file's format from its suffix; give .osm, .xml, .osm.bz2, .xml.bz2, .osm.pbf, .pbf (OpenStreetMap) or .gpkg, .shp, .geojson, .json, .fgb, .gml, .sqlite (road lines)
     """
     name = Path(path).name.lower()
     if name.endswith(_OSM_SUFFIXES):
@@ -1290,6 +1324,6 @@ def load_roads(path: str | os.PathLike[str], **kwargs: Any) -> nx.MultiDiGraph:
     raise InputError(
         "cannot tell the road file's format from its suffix",
         path=str(path),
-        hint=f"give {', '.join(_OSM_SUFFIXES)} (OpenStreetMap XML) or "
+        hint=f"give {', '.join(_OSM_SUFFIXES)} (OpenStreetMap) or "
         f"{', '.join(_LINE_SUFFIXES)} (road lines)",
     )
