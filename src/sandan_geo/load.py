@@ -341,7 +341,9 @@ def _geometry(value: Any, where: str, problems: _Problems) -> Polygon | MultiPol
         )
         return None
     try:
-        geom = shape(value)
+        with warnings.catch_warnings():  # NaN vertices: reported below as our own error
+            warnings.simplefilter("ignore", RuntimeWarning)
+            geom = shape(value)
     except Exception as err:  # shapely raises several types for malformed coordinates
         problems.add(
             GeometryError,
