@@ -195,3 +195,17 @@ def test_every_plan_resolves():
         plan = load_plan(pid)
         keys = {m.key for m in plan.sites}
         assert all(x.source in keys and x.target in keys for x in plan.links)
+
+
+def test_link_basis_quotes_are_verbatim_from_the_seed():
+    """Each 2020 value-chain link names the seed's words it rests on (fragments split at ';'/'...')."""
+    squash = lambda t: re.sub(r"\s+", "", t.replace("\u0300", "`"))  # noqa: E731
+    seed = squash(SEED.read_text(encoding="utf-8"))
+    for plan_id in EXPECTED:
+        for link in load_plan(plan_id).links:
+            basis = link.attrs.get("basis")
+            assert basis, f"{plan_id} {link.source}->{link.target}: no basis"
+            assert isinstance(link.attrs.get("inferred"), bool)
+            for fragment in re.split(r";\s*|\s*\.\.\.\s*|…", basis):
+                if fragment.strip():
+                    assert squash(fragment) in seed, (plan_id, link.source, fragment[:40])
