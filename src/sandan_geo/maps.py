@@ -59,7 +59,7 @@ from shapely.geometry.base import BaseGeometry
 from ._io import write_bytes_atomic
 from .basemap import ATTRIBUTION, municipality_outlines, province_outlines
 from .check import Report
-from .crs import GEOD
+from .crs import GEOD, _apply
 from .errors import InputError, MissingDependencyError, OutputError
 from .model import KIND_KO, ROLE_KO, Kind, Plan, PlanSite, Site
 
@@ -132,17 +132,6 @@ def _aeqd(lon: float, lat: float) -> tuple[pyproj.Transformer, pyproj.Transforme
     return fwd, back
 
 
-def _transform(t: pyproj.Transformer, geom: BaseGeometry) -> BaseGeometry:
-    def fn(xy: Any) -> Any:
-        import numpy as np
-
-        x, y = t.transform(xy[:, 0], xy[:, 1])
-        return np.column_stack([x, y])
-
-    out: BaseGeometry = shapely.transform(geom, fn)
-    return out
-
-
 def limit_area(
     footprint: BaseGeometry, centre: tuple[float, float], limit_m: float
 ) -> BaseGeometry:
@@ -164,9 +153,9 @@ def limit_area(
     7500
     """
     fwd, back = _aeqd(*centre)
-    local = _transform(fwd, footprint)
+    local = _apply(fwd, footprint)
     grown = local.buffer(limit_m, quad_segs=32)
-    return _transform(back, grown)
+    return _apply(back, grown)
 
 
 # ---------------------------------------------------------------- data for the page
