@@ -26,12 +26,15 @@ from sandan_geo.errors import (
 )
 from sandan_geo.measure import BoundaryMetric, CentroidMetric
 from sandan_geo.model import Kind, Site
+from sandan_geo import scale
 from sandan_geo.scale import (
     _SERIES_ERROR_M,
+    _SHORT_CHORD_M,
     CANDIDATE_COLUMNS,
     PAIR_COLUMNS,
     _ecef,
     _geodesic_from_chord,
+    _geodesic_short,
     candidates,
     pairs_to_graph,
     pairs_within,
@@ -170,6 +173,23 @@ def test_series_matches_geod_within_stated_bound() -> None:
         assert np.max(np.abs(est - s)) < SERIES_BOUND_M
         assert np.all(c <= s + 1e-7)  # the chord never exceeds the geodesic (to rounding)
         assert np.array_equal(est, _geodesic_from_chord(*b.T, *a.T)[1])  # symmetric
+
+
+def test_short_chord_value_matches_geod_within_its_bound() -> None:
+    # Chords up to 3.5 km skip the per-pair curvature: c + c³k²/24 with k² mid-range.
+    rng = np.random.default_rng(12)
+    n = 200_000
+    for lo, hi in ((124.5, 132.0), (-180.0, 180.0)):
+        lon1 = rng.uniform(lo, hi, n)
+        lat1 = rng.uniform(33.0, 38.7, n) if lo > 0 else rng.uniform(-89.9, 89.9, n)
+        dist = rng.uniform(0, 3_600.0, n)
+        lon2, lat2, _ = GEOD.fwd(lon1, lat1, rng.uniform(-180, 180, n), dist)
+        _, _, s = GEOD.inv(lon1, lat1, lon2, lat2)
+        c, _ = _geodesic_from_chord(*_ecef(lon1, lat1).T, *_ecef(lon2, lat2).T)
+        short = c <= _SHORT_CHORD_M
+        assert short.mean() > 0.9
+        err = np.abs(_geodesic_short(c[short]) - s[short])
+        assert np.max(err) < 0.5e-6  # stated: 0.44 µm at 3.5 km, plus rounding
 
 
 def test_pairs_are_unique_ordered_and_symmetric() -> None:
@@ -517,6 +537,58 @@ def test_candidates_errors_and_custom_metric() -> None:
     assert set(df["metric"]) <= {"doubled"}
     half = candidates(hub, sites, 5, metric="centroid")
     assert set(df["key"]) == set(half["key"])
+
+
+# --------------------------------------------------------------------------- result columns
+
+
+_CAN_REMAP = scale._REMAP
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    sizes=st.lists(st.integers(0, 20_000), max_size=12),
+    remap=st.booleans(),
+    dtype=st.sampled_from([np.int8, np.int32, np.float64]),
+)
+def test_column_holds_exactly_what_was_appended(
+    sizes: list[int], remap: bool, dtype: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both ways of growing: remapping in place (Linux) and segments gathered at the end.
+    monkeypatch.setattr(scale, "_REMAP", remap and _CAN_REMAP)  # set for every example
+    rng = np.random.default_rng(len(sizes))
+    parts = [rng.integers(-100, 100, n).astype(dtype) for n in sizes]
+    col = scale._Column(dtype)
+    for part in parts:
+        col.extend(part)
+    got = col.finish()
+    want = np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
+    assert got.dtype == np.dtype(dtype)
+    assert np.array_equal(got, want)
+    got[:] = 0  # the result is an ordinary writable array
+    assert not got.any()
+
+
+def test_column_costs_only_the_pages_it_writes() -> None:
+    # A column of 8 million float64 (64 MB) costs about that in resident memory,
+    # though it grew by doubling: unwritten capacity is address space only.
+    def rss() -> int:
+        with open("/proc/self/status", encoding="ascii") as f:
+            return next(int(x.split()[1]) * 1024 for x in f if x.startswith("VmRSS:"))
+
+    if not scale._REMAP:
+        pytest.skip("resident-size check is for Linux")
+    chunk = np.ones(1 << 20)
+    before = rss()
+    col = scale._Column(np.float64)
+    for _ in range(8):
+        col.extend(chunk)
+    out = col.finish()
+    grown = rss() - before
+    assert out.nbytes == 8 << 23
+    assert grown < 1.1 * out.nbytes
 
 
 # --------------------------------------------------------------------------- progress

@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import mmap
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -109,10 +110,17 @@ _TINY = float(np.finfo(float).tiny)
 _SLACK_M = 1e-6
 """Allowance for float rounding of a computed chord (measured: below 1e-8 m)."""
 
-_SHORT_CHORD_M = 1_000.0
-"""Chords up to this length take the middle of the Schur bracket (error <= 0.53 µm)."""
+_K_HI2: float = 1.0 / (_R_MIN_M * _R_MIN_M)
+_K_LO2: float = (1.0 - _E2) / (_A_M * _A_M)
+"""Squared bounds of GRS80's normal curvature, any point and direction: ``a/b²`` and ``b/a²``."""
 
-_HALF_BRACKET = 1.0 / (48.0 * _R_MIN_M * _R_MIN_M)
+_SHORT_CHORD_M = 3_500.0
+"""Chords up to this length take ``c + c³ k²/24`` with ``k²`` the middle of its range.
+
+The series' second term is then off by at most ``c³ (k_hi² - k_lo²) / 48``
+(0.44 µm at 3.5 km) and the next term, ``3 k⁴ c⁵ / 640``, is under 1e-11 m."""
+
+_SHORT_CUBE = (_K_LO2 + _K_HI2) / 48.0
 
 _SERIES_MAX_M = 100_000.0
 """Longest chord whose geodesic value comes from the series; longer ones use Geod.inv."""
@@ -127,10 +135,11 @@ _SCALE_MARGIN = 1e-4
 """Relative margin on the EPSG:5179 scale factor read off a grid (it varies < 0.3 %)."""
 
 _MAX_KM = 600.0  # larger than South Korea: a limit above it is a unit mistake (as in rules)
-_POINT_BLOCK = 16_384  # default sites per block, points
+_POINT_BLOCK = (2_048, 16_384)  # default sites per block, points: N/16 within these
 _FOOTPRINT_BLOCK = 512  # default sites per block, footprints (their candidates weigh more)
 _ROW_GROUP_ROWS = 1 << 20
-_BATCH_PAIRS = 1 << 14  # candidate pairs refined at once: temporaries stay in the CPU cache
+_COLUMN_START_BYTES = 1 << 16  # first size of a result column's memory map
+_BATCH_PAIRS = 1 << 12  # candidate pairs refined at once: temporaries stay in the CPU cache
 _METRIC_NAMES = ("boundary", "centroid")
 
 
@@ -216,29 +225,86 @@ def _codes_dtype(n: int) -> type[np.signedinteger[Any]]:
 
 
 class _Column:
-    """A 1-D array that grows and shrinks in place (realloc), never copied whole.
+    """A 1-D array built by appending, holding no more memory than its values.
 
-    Large buffers live in their own memory mappings, which the C library
-    resizes with ``mremap``, so growing never holds an old and a new buffer
-    at once. numpy zero-fills the added tail, so growth is by a quarter at a
-    time: at most 25 % of the column is ever spare.
+    The values live in an anonymous memory map: a page costs memory only once
+    written, and the map grows and finally shrinks to fit with ``mremap``
+    (:meth:`mmap.mmap.resize`), which moves no data. Where anonymous maps
+    cannot be resized, full maps are kept as segments and gathered into one
+    array at the end, each dropped as soon as it is copied (peak: the column
+    plus one segment).
+
+    Resizing is used on Linux only, on private maps: there ``mremap`` is
+    documented to keep the data and zero-fill growth (a shared anonymous map
+    grown this way faults with SIGBUS past its first size).
+
+    Written for memory, and measured (``docs/benchmarks.md``): growing a numpy
+    array with ``ndarray.resize`` (``realloc``) peaked at 2.4× the result of
+    ``pairs_within`` for 10⁵ points, because glibc serves buffers under its
+    adaptive mmap threshold from the heap, where growing copies and freed
+    pages stay resident; a list of chunks concatenated at the end needs twice
+    the result.
     """
 
     def __init__(self, dtype: Any) -> None:
-        self.buf = np.empty(1 << 12, dtype=dtype)
-        self.n = 0
+        self.dtype = np.dtype(dtype)
+        self.full: list[np.ndarray] = []  # only where maps cannot be resized
+        self.map = _anonymous_map(_COLUMN_START_BYTES)
+        self.view: np.ndarray | None = np.frombuffer(self.map, dtype=self.dtype)
+        self.fill = 0  # values in the current map
+        self.n = 0  # values in all
 
     def extend(self, values: np.ndarray) -> None:
-        end = self.n + len(values)
-        if end > len(self.buf):
-            self.buf.resize(max(end, len(self.buf) + len(self.buf) // 4), refcheck=False)
-        self.buf[self.n : end] = values
-        self.n = end
+        k = len(values)
+        if self.view is None or self.fill + k > len(self.view):
+            self._grow(self.fill + k)
+        assert self.view is not None
+        self.view[self.fill : self.fill + k] = values
+        self.fill += k
+        self.n += k
+
+    def _grow(self, need: int) -> None:
+        size = max(need, 2 * (len(self.map) // self.dtype.itemsize)) * self.dtype.itemsize
+        self.view = None  # a map with a live buffer cannot be resized
+        if _REMAP:
+            self.map.resize(size)
+        else:
+            self.full.append(np.frombuffer(self.map, dtype=self.dtype, count=self.fill))
+            self.map = _anonymous_map(size)
+            self.fill = 0
+        self.view = np.frombuffer(self.map, dtype=self.dtype)
 
     def finish(self) -> np.ndarray:
-        self.buf.resize(self.n, refcheck=False)
-        out, self.buf = self.buf, np.empty(0, dtype=self.buf.dtype)
+        """The values as one array; the column is empty afterwards."""
+        if self.n == 0:
+            return np.empty(0, dtype=self.dtype)
+        self.view = None
+        if not self.full:
+            if _REMAP:
+                self.map.resize(self.n * self.dtype.itemsize)  # give the spare pages back
+            return np.frombuffer(self.map, dtype=self.dtype, count=self.n)
+        parts = [*self.full, np.frombuffer(self.map, dtype=self.dtype, count=self.fill)]
+        self.full = []
+        del self.map
+        out = np.empty(self.n, dtype=self.dtype)
+        pos = 0
+        parts.reverse()
+        while parts:
+            part = parts.pop()
+            out[pos : pos + len(part)] = part
+            pos += len(part)
+            del part  # its map is released here
         return out
+
+
+_REMAP = sys.platform.startswith("linux") and hasattr(mmap, "MAP_PRIVATE")
+
+
+def _anonymous_map(size: int) -> mmap.mmap:
+    """A private, zero-filled, writable anonymous memory map of ``size`` bytes."""
+    if hasattr(mmap, "MAP_PRIVATE"):
+        return mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    return mmap.mmap(-1, size)  # Windows: a private page-file section
 
 
 # --------------------------------------------------------------------------- input
@@ -457,6 +523,17 @@ def _geodesic_from_chord(
     return c, s
 
 
+def _geodesic_short(c: np.ndarray) -> np.ndarray:
+    """Geodesic length (m) for chords ``c`` up to ``_SHORT_CHORD_M``: ``c + c³ k²/24``.
+
+    ``k²`` is the middle of the range of GRS80's squared normal curvature, so
+    no per-pair curvature is needed; the error is at most 0.44 µm at 3.5 km
+    (see ``_SHORT_CHORD_M``), checked against Geod.inv in the tests.
+    """
+    out: np.ndarray = c + (c * c * c) * _SHORT_CUBE
+    return out
+
+
 def _kd_order(pts: np.ndarray, size: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """Order points so that blocks of at most ``size`` consecutive points are compact.
 
@@ -499,8 +576,8 @@ Chunk: TypeAlias = tuple[np.ndarray, np.ndarray, np.ndarray]
 """(i, j, distance_m): input indices with i < j, and the distance in metres."""
 
 
-def _search_coords(X: np.ndarray) -> np.ndarray:
-    """Coordinates for the k-d tree: ECEF projected on the data's tangent plane, else ECEF.
+def _search_basis(X: np.ndarray) -> np.ndarray:
+    """Axes for the k-d tree's coordinates ``X @ basis``: the data's tangent plane, or ECEF.
 
     Orthogonal projection onto a plane never lengthens a vector, so the 2-D
     distance is at most the chord and a 2-D search with the chord's radius
@@ -513,60 +590,74 @@ def _search_coords(X: np.ndarray) -> np.ndarray:
     centre = sample.sum(axis=0)
     norm = float(np.linalg.norm(centre))
     if norm == 0.0:
-        return X
+        return np.eye(3)
     u = centre / norm
     cos_spread = float(np.min((sample @ u) / np.linalg.norm(sample, axis=1)))
     if cos_spread < math.cos(math.radians(30.0)):
-        return X
+        return np.eye(3)
     helper = np.array([0.0, 0.0, 1.0]) if abs(u[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
     e1 = np.cross(helper, u)
     e1 /= np.linalg.norm(e1)
     e2 = np.cross(u, e1)
-    return np.column_stack([X @ e1, X @ e2])
+    return np.column_stack([e1, e2])
 
 
 def _point_chunks(
     lon: np.ndarray, lat: np.ndarray, limit_m: float, chunk_size: int, show: bool | None
 ) -> Iterator[Chunk]:
-    """Yield every pair within ``limit_m`` (geodesic, inclusive), block pair by block pair."""
+    """Yield every pair within ``limit_m`` (geodesic, inclusive), block by block."""
     spatial = _require("scipy.spatial", "scipy")
     X = _ecef(lon, lat)
-    T = _search_coords(X)
-    order, ranges = _kd_order(T, chunk_size)
-    Ts = np.ascontiguousarray(T[order])
+    basis = _search_basis(X)
+    order, ranges = _kd_order(X @ basis, chunk_size)
     cols = (X[order, 0], X[order, 1], X[order, 2])
-    del X, T
+    del X
     perm = order.astype(_codes_dtype(len(lon)))  # block position -> input index, as codes
     del order
     reach = limit_m + _SLACK_M
     accept = _chord_accept_m(limit_m)
-    trees = [spatial.cKDTree(Ts[s:e], balanced_tree=False, compact_nodes=False) for s, e in ranges]
-    lo = np.array([Ts[s:e].min(axis=0) for s, e in ranges])
-    hi = np.array([Ts[s:e].max(axis=0) for s, e in ranges])
+
+    def coords(k: int) -> np.ndarray:
+        """Block k's search coordinates (computed the same way each time)."""
+        s, e = ranges[k]
+        xyz = np.column_stack([cols[0][s:e], cols[1][s:e], cols[2][s:e]])
+        out: np.ndarray = xyz @ basis
+        return out
+
+    boxes = [coords(k) for k in range(len(ranges))]
+    lo = np.array([b.min(axis=0) for b in boxes])
+    hi = np.array([b.max(axis=0) for b in boxes])
+    del boxes
     cross = _block_pairs(lo, hi, reach)
-    total = len(ranges) + sum(len(c) for c in cross)
+    # Trees are built when first needed and dropped after their own block: with
+    # blocks in k-d order only a front of them is alive at once.
+    trees: dict[int, Any] = {}
+
+    def tree(k: int) -> Any:
+        if k not in trees:
+            trees[k] = spatial.cKDTree(coords(k), balanced_tree=False, compact_nodes=False)
+        return trees[k]
 
     def refine(ia: np.ndarray, ib: np.ndarray) -> Iterator[Chunk]:
         for k in range(0, len(ia), _BATCH_PAIRS):
             sl = slice(k, k + _BATCH_PAIRS)
             yield _refine_points(cols, perm, lon, lat, ia[sl], ib[sl], limit_m, reach, accept)
 
-    with _progress(total, "pairs_within", show) as advance:
+    with _progress(len(ranges), "pairs_within", show) as advance:
         for i, (s, _e) in enumerate(ranges):
-            tree = trees[i]
-            trees[i] = None  # no later block pair needs it: release it when done
-            pairs = tree.query_pairs(reach, output_type="ndarray")
+            own = tree(i)
+            pairs = own.query_pairs(reach, output_type="ndarray")
             yield from refine(pairs[:, 0] + s, pairs[:, 1] + s)
             del pairs
-            advance(1)
             for j in cross[i]:
-                rec = tree.sparse_distance_matrix(trees[j], reach, output_type="ndarray")
+                rec = own.sparse_distance_matrix(tree(j), reach, output_type="ndarray")
                 yield from refine(
                     rec["i"].astype(np.intp) + s, rec["j"].astype(np.intp) + ranges[j][0]
                 )
                 del rec
-                advance(1)
-            del tree
+            del own
+            trees.pop(i)  # later blocks pair only with blocks after them
+            advance(1)
 
 
 def _refine_points(
@@ -594,8 +685,7 @@ def _refine_points(
     c = np.sqrt(dx * dx + dy * dy + dz * dz)
     del dx, dy, dz
     keep = c <= reach
-    # Short chords: the middle of the proven bracket c <= s <= c + c³/24R² (error <= c³/48R²).
-    dist = c + (c * c * c) * _HALF_BRACKET
+    dist = _geodesic_short(c)
     is_long = keep & (c > _SHORT_CHORD_M)
     n_long = int(np.count_nonzero(is_long))
     if n_long > len(c) // 4:  # mostly long: one pass over all beats gathering the subset
@@ -846,10 +936,11 @@ def pairs_within(
         path. The file is written under a temporary name and renamed into
         place when complete. Columns ``a``, ``b`` and ``metric`` are strings.
     chunk_size
-        Sites per block of the spatial partition; default 16,384 for points
-        and 512 for footprints (whose candidate pairs weigh more). Temporary
-        memory is bounded by the pairs of one block; smaller blocks mean less
-        memory and a little more overhead.
+        Sites per block of the spatial partition; by default, for points, a
+        sixteenth of the sites between 2,048 and 16,384, and for footprints
+        512 (their candidate pairs weigh more). Temporary memory is bounded
+        by the pairs of one block; smaller blocks mean less memory and a
+        little more overhead.
     progress
         Draw a progress bar on stderr; by default only when stderr is a terminal.
 
@@ -868,7 +959,8 @@ def pairs_within(
         ``km`` is not a positive number of kilometres, or the metric is not
         ``centroid`` or ``boundary``.
     InputError
-        No sites; ``out`` does not end in ``.parquet``.
+        No sites; ``out`` does not end in ``.parquet``; ``chunk_size`` is
+        not a positive integer.
     SchemaError
         Duplicate site keys; a GeoDataFrame without a ``key`` column.
     GeometryError
@@ -911,9 +1003,10 @@ def pairs_within(
     reported. The 1 µm allowances cover the float rounding of chords
     (measured below 1e-8 m).
 
-    ``distance_km`` of an accepted pair comes from its chord. Up to 1 km it is
-    the middle of the bracket above, ``c + c³/48R²`` (error at most
-    ``c³/48R²``, 0.53 µm). Longer chords use the arc-from-chord series
+    ``distance_km`` of an accepted pair comes from its chord. Up to 3.5 km it
+    is ``c + c³ k²/24`` with ``k²`` the middle of the range of GRS80's squared
+    normal curvature, ``[b²/a⁴, a²/b⁴]`` (error at most
+    ``c³ (a²/b⁴ - b²/a⁴) / 48``, 0.44 µm). Longer chords use the arc-from-chord series
     ``s = c (1 + (k c)²/24 + 3 (k c)⁴/640)`` with ``k`` the normal curvature
     at the chord's midpoint in its direction, ``cos²α/M + sin²α/N``. With ``k``
     taken at the midpoint, the error is of fifth order in ``s`` (terms in
@@ -966,7 +1059,9 @@ def pairs_within(
         else:
             lon = shapely.get_x(table.footprints)
             lat = shapely.get_y(table.footprints)
-        chunks = _point_chunks(lon, lat, limit_m, chunk_size or _POINT_BLOCK, progress)
+        lo_block, hi_block = _POINT_BLOCK
+        block = chunk_size or min(hi_block, max(lo_block, len(lon) // 16))
+        chunks = _point_chunks(lon, lat, limit_m, block, progress)
     else:
         chunks = _boundary_chunks(table, limit_m, chunk_size or _FOOTPRINT_BLOCK, progress)
     meta = {"km": limit_km, "metric": name, "n_sites": len(table.keys)}
