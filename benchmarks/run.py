@@ -8,8 +8,8 @@ One command, from the repository root::
 Data are reproducible clustered synthetic sites (numpy seed 2020) inside South
 Korea's bounding box; the reach ``km`` shrinks as ``1/sqrt(N)`` so that the
 mean number of neighbours per site stays roughly constant across sizes. Each
-method is timed in this process (median of 3 runs after a warm-up on tiny
-data); peak memory is measured in a fresh child process per method and size
+method is timed in this process (median of 5 rounds after a warm-up on tiny
+data; each round runs every method once); peak memory is measured in a fresh child process per method and size
 (Linux ``VmHWM`` after resetting it through ``/proc/self/clear_refs``, minus
 the resident size before the call; ``tracemalloc``'s peak alongside).
 
@@ -43,6 +43,7 @@ DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 SEED = 2020
 BUDGET_S = 60.0  # skip a method whose run is expected to take longer than this
+SLOW_S = 10.0  # a method whose first run takes longer than this runs once
 KM_AT_1000 = 10.0  # reach at N = 1000; km = KM_AT_1000 * sqrt(1000 / N)
 
 sys.path.insert(0, str(ROOT / "src"))
@@ -325,20 +326,6 @@ def pair_codes(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
 # --------------------------------------------------------------------------- measuring
 
 
-def time_method(fn: Callable[[Data], Any], data: Data, repeat: int) -> tuple[list[float], Any]:
-    times = []
-    result = None
-    for _ in range(repeat):
-        result = None
-        gc.collect()
-        t0 = time.perf_counter()
-        result = fn(data)
-        times.append(time.perf_counter() - t0)
-        if times[-1] > BUDGET_S:
-            break
-    return times, result
-
-
 def _status(field: str) -> int:
     with open("/proc/self/status", encoding="ascii") as f:
         for line in f:
@@ -442,39 +429,50 @@ def run(kind: str, sizes: list[int], repeat: int, memory: bool) -> list[dict[str
         data = make_data(kind, n)
         print(f"{kind} N={n:,} km={data.km}", file=sys.stderr)
         exact_codes: np.ndarray | None = None
-        for name, (fn, exact, _) in METHODS[kind].items():
-            row: dict[str, Any] = {
-                "kind": kind,
-                "n": n,
-                "km": data.km,
-                "method": name,
-                "exact": exact,
-            }
+        active: dict[str, dict[str, Any]] = {}
+        for name, (_fn, exact, _) in METHODS[kind].items():
+            row: dict[str, Any] = {"kind": kind, "n": n, "km": data.km, "method": name}
+            row["exact"] = exact
+            rows.append(row)
             if name in last:
                 n0, t0 = last[name]
                 expected = t0 * (n / n0) * 1.3
                 if expected > BUDGET_S:
                     row["skipped"] = f"expected ~{expected:.0f} s > {BUDGET_S:.0f} s"
-                    rows.append(row)
                     print(f"  {name}: skipped ({row['skipped']})", file=sys.stderr)
                     continue
-            times, result = time_method(fn, data, repeat)
-            t = statistics.median(times)
+            active[name] = row
+        # Round-robin: each round runs every method once, so a slow spell of a shared
+        # machine falls on all of them alike; a method slower than SLOW_S runs once.
+        times: dict[str, list[float]] = {name: [] for name in active}
+        for round_ in range(repeat):
+            for name, row in active.items():
+                if round_ and times[name][0] > SLOW_S:
+                    continue
+                fn = METHODS[kind][name][0]
+                gc.collect()
+                t0 = time.perf_counter()
+                result = fn(data)
+                times[name].append(time.perf_counter() - t0)
+                if round_ == 0:
+                    i, j, _d = as_arrays(result)
+                    codes = pair_codes(i, j, n)
+                    if name == OURS:
+                        exact_codes = codes
+                    row["pairs"] = len(codes)
+                    if exact_codes is not None:
+                        row["missing"] = len(np.setdiff1d(exact_codes, codes, assume_unique=True))
+                        row["extra"] = len(np.setdiff1d(codes, exact_codes, assume_unique=True))
+                    del i, j, _d, codes
+                del result
+        for name, row in active.items():
+            t = statistics.median(times[name])
             last[name] = (n, t)
-            i, j, _d = as_arrays(result)
-            codes = pair_codes(i, j, n)
-            if name == OURS:
-                exact_codes = codes
-            row.update({"time_s": t, "runs": len(times), "pairs": len(codes)})
-            if exact_codes is not None:
-                row["missing"] = len(np.setdiff1d(exact_codes, codes, assume_unique=True))
-                row["extra"] = len(np.setdiff1d(codes, exact_codes, assume_unique=True))
-            del result, i, j, _d, codes
+            row.update({"time_s": t, "runs": len(times[name])})
             if memory and name in MEMORY_METHODS:
                 mem = measure_memory(kind, n, name)
                 if mem:
                     row.update(mem)
-            rows.append(row)
             print(
                 f"  {name}: {t:.3f} s, {row['pairs']:,} pairs"
                 + (f", missing {row['missing']}, extra {row['extra']}" if "missing" in row else ""),
@@ -603,7 +601,7 @@ def write_doc(text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a minute or two)")
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs per method (median)")
+    parser.add_argument("--repeat", type=int, default=5, help="timed rounds (median per method)")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory child runs")
     parser.add_argument("--no-doc", action="store_true", help="do not update docs/benchmarks.md")
     parser.add_argument("--_memory", nargs=3, help=argparse.SUPPRESS)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import warnings
 
 import networkx as nx
 import numpy as np
@@ -15,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely import MultiPoint, Point, box
 
-from sandan_geo import builtin_sites, check_plan, load_plan
+from sandan_geo import builtin_sites, check_plan, load_plan, scale
 from sandan_geo.crs import GEOD, PLANAR_CRS, STORAGE_CRS, to_storage
 from sandan_geo.errors import (
     GeometryError,
@@ -26,7 +25,6 @@ from sandan_geo.errors import (
 )
 from sandan_geo.measure import BoundaryMetric, CentroidMetric
 from sandan_geo.model import Kind, Site
-from sandan_geo import scale
 from sandan_geo.scale import (
     _SERIES_ERROR_M,
     _SHORT_CHORD_M,
@@ -600,54 +598,6 @@ def test_progress_quiet_off_a_terminal(capsys) -> None:  # type: ignore[no-untyp
     assert capsys.readouterr().err == ""
     pairs_within(sites_from(lon, lat), 2.0, chunk_size=20, progress=True)
     assert "pairs_within" in capsys.readouterr().err
-
-
-# --------------------------------------------------------------------------- dask
-
-
-def test_dask_overlapping_partitions_give_identical_results() -> None:
-    dask_geopandas = pytest.importorskip("dask_geopandas")
-    distributed = pytest.importorskip("distributed")
-    import dask.dataframe as dd
-
-    km = 3.0
-    lon, lat = clustered(12, 1500, 4, 10.0)
-    keys = [f"s{i:04d}" for i in range(len(lon))]
-    frame = gpd.GeoDataFrame({"key": keys}, geometry=shapely.points(lon, lat), crs=STORAGE_CRS)
-    whole = pairs_within(frame, km).astype({"a": str, "b": str, "metric": str})
-
-    # Strips of longitude, each with a halo wider than km; a pair belongs to the strip
-    # whose core holds its site a (the earlier one in input order).
-    halo = km / (111.0 * math.cos(math.radians(lat.max() + 0.5))) * 1.01
-    edges = np.quantile(lon, [0.0, 0.25, 0.5, 0.75, 1.0])
-    edges[-1] += 1e-9
-
-    def strip(k: int) -> gpd.GeoDataFrame:
-        inside = (lon >= edges[k] - halo) & (lon < edges[k + 1] + halo)
-        part = frame[inside].copy()
-        part["core"] = (lon[inside] >= edges[k]) & (lon[inside] < edges[k + 1])
-        return part
-
-    def local_pairs(part: gpd.GeoDataFrame) -> pd.DataFrame:
-        if len(part) == 0:
-            return whole.iloc[:0]
-        df = pairs_within(part.drop(columns="core"), km).astype({"a": str, "b": str, "metric": str})
-        core = set(part.loc[part["core"], "key"])
-        return df[df["a"].isin(core)]
-
-    with distributed.Client(
-        processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None
-    ):
-        parts = dd.from_map(strip, range(4))
-        assert isinstance(parts, dask_geopandas.GeoDataFrame)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            got = parts.map_partitions(local_pairs, meta=whole.iloc[:0]).compute()
-    order = ["a", "b"]
-    pd.testing.assert_frame_equal(
-        got.sort_values(order).reset_index(drop=True),
-        whole.sort_values(order).reset_index(drop=True),
-    )
 
 
 # --------------------------------------------------------------------------- imports

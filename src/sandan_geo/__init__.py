@@ -19,6 +19,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .check import Report, check_plan
 from .compare import compare_plans, shared_sites, site_history
+from .distributed import pairs_within_dask
 from .errors import (
     GeometryError,
     InputError,
@@ -136,6 +137,7 @@ __all__ = [
     "overview_map",
     "pairs_to_graph",
     "pairs_within",
+    "pairs_within_dask",
     "parse_rules",
     "plan_map",
     "plan_to_dict",

@@ -146,7 +146,7 @@ _METRIC_NAMES = ("boundary", "centroid")
 # --------------------------------------------------------------------------- small helpers
 
 
-def _require(module: str, package: str) -> Any:
+def _require(module: str, package: str, extra: str = "scale") -> Any:
     """Import an optional module or raise MissingDependencyError naming the extra."""
     import importlib
 
@@ -155,7 +155,7 @@ def _require(module: str, package: str) -> Any:
     except ImportError as err:
         msg = (
             f"this needs the optional package '{package}'; install it with "
-            f"pip install 'sandan-geo[scale]' (or pip install {package})"
+            f"pip install 'sandan-geo[{extra}]' (or pip install {package})"
         )
         raise MissingDependencyError(msg) from err
 
@@ -1052,22 +1052,38 @@ def pairs_within(
             )
     table = _table(sites)
     limit_m = km_to_m(limit_km)
-    chunks: Iterator[Chunk]
-    if name == "centroid" or table.all_points:
-        if name == "centroid":
+    engine = "points" if name == "centroid" or table.all_points else "footprints"
+    chunks = _engine_chunks(table, name, engine, limit_m, chunk_size, progress)
+    meta = {"km": limit_km, "metric": name, "n_sites": len(table.keys)}
+    if target is not None:
+        return _write_parquet(target, chunks, table.keys, meta)
+    return _assemble(chunks, table.keys, meta)
+
+
+def _engine_chunks(
+    table: _Table,
+    metric: str,
+    engine: str,
+    limit_m: float,
+    chunk_size: int | None,
+    progress: bool | None,
+) -> Iterator[Chunk]:
+    """The pairs of ``table`` from one engine: ``"points"`` or ``"footprints"``.
+
+    The footprint engine measures points as BoundaryMetric does (Geod.inv
+    between them), the point engine from chords (within 1 µm of it), so a
+    caller that splits a site set must use one engine for all the parts.
+    """
+    if engine == "points":
+        if metric == "centroid":
             lon, lat = table.lon, table.lat
         else:
             lon = shapely.get_x(table.footprints)
             lat = shapely.get_y(table.footprints)
         lo_block, hi_block = _POINT_BLOCK
         block = chunk_size or min(hi_block, max(lo_block, len(lon) // 16))
-        chunks = _point_chunks(lon, lat, limit_m, block, progress)
-    else:
-        chunks = _boundary_chunks(table, limit_m, chunk_size or _FOOTPRINT_BLOCK, progress)
-    meta = {"km": limit_km, "metric": name, "n_sites": len(table.keys)}
-    if target is not None:
-        return _write_parquet(target, chunks, table.keys, meta)
-    return _assemble(chunks, table.keys, meta)
+        return _point_chunks(lon, lat, limit_m, block, progress)
+    return _boundary_chunks(table, limit_m, chunk_size or _FOOTPRINT_BLOCK, progress)
 
 
 def _assemble(chunks: Iterator[Chunk], keys: pd.Index, meta: Mapping[str, Any]) -> pd.DataFrame:
