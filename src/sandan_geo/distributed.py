@@ -302,7 +302,7 @@ def _strip_pairs(
         return _empty(metric)
     a = np.concatenate(a_parts)
     b = np.concatenate(b_parts)
-    keys = pd.array(table.keys.to_numpy(dtype=object), dtype=str)
+    keys = pd.array(table.keys.array, dtype=str)
     return pd.DataFrame(
         {
             "a": keys.take(a),

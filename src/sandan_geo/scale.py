@@ -135,7 +135,7 @@ _SCALE_MARGIN = 1e-4
 """Relative margin on the EPSG:5179 scale factor read off a grid (it varies < 0.3 %)."""
 
 _MAX_KM = 600.0  # larger than South Korea: a limit above it is a unit mistake (as in rules)
-_POINT_BLOCK = (2_048, 16_384)  # default sites per block, points: N/16 within these
+_POINT_BLOCK = (4_096, 16_384)  # default sites per block, points: N/16 within these
 _FOOTPRINT_BLOCK = 512  # default sites per block, footprints (their candidates weigh more)
 _ROW_GROUP_ROWS = 1 << 20
 _COLUMN_START_BYTES = 1 << 16  # first size of a result column's memory map
@@ -678,26 +678,36 @@ def _refine_points(
     not depend on how the search found it.
     """
     x, y, z = cols
-    xa, ya, za, xb, yb, zb = x[ia], y[ia], z[ia], x[ib], y[ib], z[ib]
-    dx = xb - xa
-    dy = yb - ya
-    dz = zb - za
-    c = np.sqrt(dx * dx + dy * dy + dz * dz)
-    del dx, dy, dz
-    keep = c <= reach
+    # The chord, in place: (xb - xa)² + (yb - ya)² + (zb - za)², square-rooted.
+    c = x[ib]
+    c -= x[ia]
+    c *= c
+    t = y[ib]
+    t -= y[ia]
+    t *= t
+    c += t
+    t = z[ib]
+    t -= z[ia]
+    t *= t
+    c += t
+    del t
+    np.sqrt(c, out=c)
+    top = float(c.max()) if len(c) else 0.0
     dist = _geodesic_short(c)
-    is_long = keep & (c > _SHORT_CHORD_M)
-    n_long = int(np.count_nonzero(is_long))
-    if n_long > len(c) // 4:  # mostly long: one pass over all beats gathering the subset
-        dist = np.where(is_long, _geodesic_from_chord(xa, ya, za, xb, yb, zb)[1], dist)
-    elif n_long:
+    if top > _SHORT_CHORD_M:
+        is_long = (c > _SHORT_CHORD_M) & (c <= reach)
         long = np.flatnonzero(is_long)
-        dist[long] = _geodesic_from_chord(
-            xa[long], ya[long], za[long], xb[long], yb[long], zb[long]
-        )[1]
-    gi, gj = perm[ia], perm[ib]
-    a = np.minimum(gi, gj)
-    b = np.maximum(gi, gj)
+        if len(long):
+            pa, pb = ia[long], ib[long]
+            dist[long] = _geodesic_from_chord(x[pa], y[pa], z[pa], x[pb], y[pb], z[pb])[1]
+    a = perm[ia]
+    b = perm[ib]
+    lo = np.minimum(a, b)
+    np.maximum(a, b, out=b)
+    a = lo
+    if top <= min(accept, _SERIES_MAX_M):  # every pair accepted outright, the usual case
+        return a, b, dist
+    keep = c <= reach
     exact = keep & ((c > accept) | (c > _SERIES_MAX_M))
     if exact.any():
         _, _, g = GEOD.inv(lon[a[exact]], lat[a[exact]], lon[b[exact]], lat[b[exact]])
@@ -937,7 +947,7 @@ def pairs_within(
         place when complete. Columns ``a``, ``b`` and ``metric`` are strings.
     chunk_size
         Sites per block of the spatial partition; by default, for points, a
-        sixteenth of the sites between 2,048 and 16,384, and for footprints
+        sixteenth of the sites between 4,096 and 16,384, and for footprints
         512 (their candidate pairs weigh more). Temporary memory is bounded
         by the pairs of one block; smaller blocks mean less memory and a
         little more overhead.
