@@ -443,10 +443,15 @@ def run(kind: str, sizes: list[int], repeat: int, memory: bool) -> list[dict[str
                     continue
             active[name] = row
         # Round-robin: each round runs every method once, so a slow spell of a shared
-        # machine falls on all of them alike; a method slower than SLOW_S runs once.
+        # machine falls on all of them alike, and each round starts one method later, so
+        # no method always follows the same one (a method leaves the heap, caches and
+        # page tables behind it). A method slower than SLOW_S runs once.
         times: dict[str, list[float]] = {name: [] for name in active}
+        names = list(active)
         for round_ in range(repeat):
-            for name, row in active.items():
+            shift = round_ % len(names)
+            for name in names[shift:] + names[:shift]:
+                row = active[name]
                 if round_ and times[name][0] > SLOW_S:
                     continue
                 fn = METHODS[kind][name][0]
@@ -454,7 +459,7 @@ def run(kind: str, sizes: list[int], repeat: int, memory: bool) -> list[dict[str
                 t0 = time.perf_counter()
                 result = fn(data)
                 times[name].append(time.perf_counter() - t0)
-                if round_ == 0:
+                if not times[name][1:]:  # its first run
                     i, j, _d = as_arrays(result)
                     codes = pair_codes(i, j, n)
                     if name == OURS:

@@ -638,22 +638,24 @@ def _point_chunks(
             trees[k] = spatial.cKDTree(coords(k), balanced_tree=False, compact_nodes=False)
         return trees[k]
 
-    def refine(ia: np.ndarray, ib: np.ndarray) -> Iterator[Chunk]:
+    def refine(ia: np.ndarray, ib: np.ndarray, sa: int, sb: int) -> Iterator[Chunk]:
+        """Refine candidates given as positions within blocks starting at ``sa`` and ``sb``."""
         for k in range(0, len(ia), _BATCH_PAIRS):
-            sl = slice(k, k + _BATCH_PAIRS)
-            yield _refine_points(cols, perm, lon, lat, ia[sl], ib[sl], limit_m, reach, accept)
+            pa = ia[k : k + _BATCH_PAIRS].astype(np.intp)
+            pb = ib[k : k + _BATCH_PAIRS].astype(np.intp)
+            pa += sa
+            pb += sb
+            yield _refine_points(cols, perm, lon, lat, pa, pb, limit_m, reach, accept)
 
     with _progress(len(ranges), "pairs_within", show) as advance:
         for i, (s, _e) in enumerate(ranges):
             own = tree(i)
             pairs = own.query_pairs(reach, output_type="ndarray")
-            yield from refine(pairs[:, 0] + s, pairs[:, 1] + s)
+            yield from refine(pairs[:, 0], pairs[:, 1], s, s)
             del pairs
             for j in cross[i]:
                 rec = own.sparse_distance_matrix(tree(j), reach, output_type="ndarray")
-                yield from refine(
-                    rec["i"].astype(np.intp) + s, rec["j"].astype(np.intp) + ranges[j][0]
-                )
+                yield from refine(rec["i"], rec["j"], s, ranges[j][0])
                 del rec
             del own
             trees.pop(i)  # later blocks pair only with blocks after them
