@@ -66,6 +66,11 @@ def one_machine(frame: gpd.GeoDataFrame, km: float, metric: str) -> pd.DataFrame
     return df.sort_values(["a", "b"]).reset_index(drop=True)
 
 
+def assert_same(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    """Same rows, and the same distances to the last bit."""
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
 def sorted_pairs(df: pd.DataFrame) -> pd.DataFrame:
     df = df.astype({"a": str, "b": str, "metric": str})
     return df.sort_values(["a", "b"]).reset_index(drop=True)
@@ -89,7 +94,7 @@ def test_points_on_a_local_cluster_are_identical(client) -> None:  # type: ignor
     lazy = pairs_within_dask(parts, 3.0, strips=6)
     got = sorted_pairs(lazy.compute())
     assert len(want) > 10_000  # dense enough that many pairs straddle the strip cuts
-    pd.testing.assert_frame_equal(got, want)
+    assert_same(got, want)
 
 
 def test_footprints_on_a_local_cluster_are_identical(client) -> None:  # type: ignore[no-untyped-def]
@@ -98,7 +103,7 @@ def test_footprints_on_a_local_cluster_are_identical(client) -> None:  # type: i
     parts = dask_geopandas.from_geopandas(frame, npartitions=3, sort=False)
     got = sorted_pairs(pairs_within_dask(parts, 2.0, metric="boundary", strips=4).compute())
     assert len(want) > 1_000
-    pd.testing.assert_frame_equal(got, want)
+    assert_same(got, want)
 
 
 @settings(max_examples=12, deadline=None)
@@ -109,7 +114,7 @@ def test_any_split_gives_the_one_machine_pairs(strips: int, npartitions: int, km
     want = one_machine(frame, km, "centroid")
     parts = dask_geopandas.from_geopandas(frame, npartitions=npartitions, sort=False)
     got = pairs_within_dask(parts, km, strips=strips).compute(scheduler="sync")
-    pd.testing.assert_frame_equal(sorted_pairs(got), want)
+    assert_same(sorted_pairs(got), want)
 
 
 def test_pairs_keep_input_order_across_partitions() -> None:
@@ -125,15 +130,51 @@ def test_pairs_keep_input_order_across_partitions() -> None:
 
 
 def test_projected_input_gives_the_same_pairs() -> None:
+    # Both paths reproject the same EPSG:5179 frame to lon/lat: identical to the bit.
     lon, lat = clustered(8, 500, 2, 4.0)
-    frame = frame_of(shapely.points(lon, lat))
-    want = one_machine(frame, 2.5, "centroid")
-    parts = dask_geopandas.from_geopandas(frame.to_crs("EPSG:5179"), npartitions=2)
+    projected = frame_of(shapely.points(lon, lat)).to_crs("EPSG:5179")
+    want = one_machine(projected, 2.5, "centroid")
+    parts = dask_geopandas.from_geopandas(projected, npartitions=2, sort=False)
     got = pairs_within_dask(parts, 2.5, strips=3).compute(scheduler="sync")
-    # Reprojected back to lon/lat, coordinates may move by a few 1e-15 degrees.
-    got = sorted_pairs(got)
-    assert got[["a", "b"]].equals(want[["a", "b"]])
-    np.testing.assert_allclose(got["distance_km"], want["distance_km"], rtol=0, atol=1e-9)
+    assert len(want) > 100
+    assert_same(sorted_pairs(got), want)
+
+
+def test_empty_partitions_are_skipped() -> None:
+    # A filter leaves whole partitions empty, as reading and filtering Parquet does.
+    lon, lat = clustered(13, 1200, 3, 5.0)
+    frame = frame_of(shapely.points(lon, lat))
+    frame = frame.iloc[np.argsort(lon, kind="stable")].reset_index(drop=True)  # west to east
+    parts = dask_geopandas.from_geopandas(frame, npartitions=6, sort=False)
+    east = parts[parts.geometry.x > float(np.median(lon))]
+    kept = frame[frame.geometry.x > float(np.median(lon))]
+    for metric in ("centroid", "boundary"):
+        got = pairs_within_dask(east, 2.0, metric=metric, strips=4).compute(scheduler="sync")
+        assert_same(sorted_pairs(got), one_machine(kept, 2.0, metric))
+
+
+def test_boundary_on_points_only_uses_the_point_engine_everywhere() -> None:
+    lon, lat = clustered(14, 700, 2, 4.0)
+    frame = frame_of(shapely.points(lon, lat))
+    parts = dask_geopandas.from_geopandas(frame, npartitions=3, sort=False)
+    got = pairs_within_dask(parts, 1.5, metric="boundary", strips=4).compute(scheduler="sync")
+    assert len(got) > 100
+    assert_same(sorted_pairs(got), one_machine(frame, 1.5, "boundary"))
+
+
+def test_a_strip_of_points_among_footprints_uses_the_footprint_engine() -> None:
+    # Points only in the west, polygons in the east: the western strips hold points only,
+    # and must still measure as BoundaryMetric does (Geod.inv), like the whole set does.
+    lon, lat = clustered(15, 400, 1, 4.0)
+    west = shapely.points(lon - lon.mean() + 124.8, lat)  # polygons lie east of 125.5°E
+    east = polygons(16, 400, 2.0)
+    assert shapely.total_bounds(east)[0] > 125.5
+    frame = frame_of(np.concatenate([np.asarray(west, dtype=object), east]))
+    parts = dask_geopandas.from_geopandas(frame, npartitions=2, sort=False)
+    got = pairs_within_dask(parts, 2.0, metric="boundary", strips=6).compute(scheduler="sync")
+    want = one_machine(frame, 2.0, "boundary")
+    assert (want["a"] < "s00400").sum() > 100  # many point-point pairs in the west
+    assert_same(sorted_pairs(got), want)
 
 
 def test_geopandas_input_is_split_into_strips() -> None:
@@ -141,9 +182,7 @@ def test_geopandas_input_is_split_into_strips() -> None:
     frame = frame_of(shapely.points(lon, lat))
     got = pairs_within_dask(frame, 1.5, strips=3)
     assert got.npartitions == 3
-    pd.testing.assert_frame_equal(
-        sorted_pairs(got.compute(scheduler="sync")), one_machine(frame, 1.5, "centroid")
-    )
+    assert_same(sorted_pairs(got.compute(scheduler="sync")), one_machine(frame, 1.5, "centroid"))
 
 
 def test_a_key_repeated_in_another_partition_is_an_error() -> None:

@@ -570,8 +570,8 @@ def test_column_holds_exactly_what_was_appended(
 
 
 def test_column_costs_only_the_pages_it_writes() -> None:
-    # A column of 8 million float64 (64 MB) costs about that in resident memory,
-    # though it grew by doubling: unwritten capacity is address space only.
+    # 9 chunks of 8 MB: the map has grown by doubling to 128 MB, 72 MB of it written.
+    # Resident memory must follow what was written, before and after trimming.
     def rss() -> int:
         with open("/proc/self/status", encoding="ascii") as f:
             return next(int(x.split()[1]) * 1024 for x in f if x.startswith("VmRSS:"))
@@ -581,12 +581,15 @@ def test_column_costs_only_the_pages_it_writes() -> None:
     chunk = np.ones(1 << 20)
     before = rss()
     col = scale._Column(np.float64)
-    for _ in range(8):
+    for _ in range(9):
         col.extend(chunk)
-    out = col.finish()
+    written = 9 * chunk.nbytes
+    assert len(col.map) == 2 * 8 * chunk.nbytes  # capacity: 128 MB
     grown = rss() - before
-    assert out.nbytes == 8 << 23
-    assert grown < 1.1 * out.nbytes
+    assert 0.9 * written < grown < 1.1 * written
+    out = col.finish()
+    assert out.nbytes == written
+    assert rss() - before < 1.1 * written
 
 
 # --------------------------------------------------------------------------- progress

@@ -173,6 +173,8 @@ def pairs_within_dask(
             raise SchemaError(
                 problems[0], field="key", hint="give each row its own key", problems=problems
             )
+    offsets = np.concatenate([[0], np.cumsum([s["n"] for s in stats])]).tolist()
+    stats = [s for s in stats if s["n"]]  # empty partitions (after a filter) say nothing more
     all_points = all(s["all_points"] for s in stats)
     engine = "points" if name == "centroid" or all_points else "footprints"
     if engine == "points":
@@ -185,14 +187,13 @@ def pairs_within_dask(
         widest = 0.0
     else:
         axis = np.zeros(3)
-        bounds = _union_bounds([s["bounds"] for s in stats if s["n"]])
+        bounds = _union_bounds([s["bounds"] for s in stats])
         reach = limit_m * _planar_scale_max(bounds, limit_m) + 1.0
         starts = np.concatenate([s["x0"] for s in stats])
         widest = max(s["widest"] for s in stats)
     count = strips or len(parts)
     cuts: Any = np.unique(np.quantile(starts, np.arange(1, count) / count)) if count > 1 else []
     edges = [-math.inf, *(float(c) for c in cuts), math.inf]
-    offsets = np.concatenate([[0], np.cumsum([s["n"] for s in stats])]).tolist()
 
     # Pass 2, lazy: each partition's intervals once; one task per strip, fed by the
     # sites of every partition whose interval meets the strip's window.

@@ -275,7 +275,7 @@ class _Column:
         self.view = np.frombuffer(self.map, dtype=self.dtype)
 
     def finish(self) -> np.ndarray:
-        """The values as one array; the column is empty afterwards."""
+        """The values as one array. Call once: the column is spent afterwards."""
         if self.n == 0:
             return np.empty(0, dtype=self.dtype)
         self.view = None
@@ -696,7 +696,7 @@ def _refine_points(
     np.sqrt(c, out=c)
     top = float(c.max()) if len(c) else 0.0
     dist = _geodesic_short(c)
-    if top > _SHORT_CHORD_M:
+    if not top <= _SHORT_CHORD_M:  # (a NaN takes the careful paths too)
         is_long = (c > _SHORT_CHORD_M) & (c <= reach)
         long = np.flatnonzero(is_long)
         if len(long):
