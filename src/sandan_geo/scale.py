@@ -850,19 +850,46 @@ def _planar_footprints(footprints: np.ndarray) -> np.ndarray:
     return _project(shapely.segmentize(footprints, _SEGMENTIZE_DEG), STORAGE_CRS, PLANAR_CRS)
 
 
+def _lonlat_reach(bounds: Sequence[float], limit_m: float) -> tuple[float, float]:
+    """Degrees of latitude and longitude that a curve of ``limit_m`` can span over ``bounds``.
+
+    Along any curve on GRS80, ``ds >= M dφ >= a (1 - e²) dφ`` and
+    ``ds >= N cos φ dλ >= a cos φ dλ``, so a curve of length ``L`` changes
+    latitude by at most ``L / (a (1 - e²))`` and longitude by at most
+    ``L / (a cos φ_max)``, ``φ_max`` being the largest latitude it can reach.
+    1e-6° (about 0.1 m) is added for rounding and for the millimetre by which
+    a segmentized, projected outline can stray from the lon/lat one.
+    """
+    dlat = math.degrees(limit_m / _R_MIN_M)
+    phi = max(abs(float(bounds[1])), abs(float(bounds[3]))) + dlat
+    if phi >= 89.0:
+        return dlat + 1e-6, 360.0
+    dlon = math.degrees(limit_m / (_A_M * math.cos(math.radians(phi))))
+    return dlat + 1e-6, dlon + 1e-6
+
+
 def _boundary_chunks(
     table: _Table, limit_m: float, chunk_size: int, show: bool | None
 ) -> Iterator[Chunk]:
-    """Yield every pair whose boundary gap is within ``limit_m`` (inclusive)."""
+    """Yield every pair whose boundary gap is within ``limit_m`` (inclusive).
+
+    Candidates come from an STRtree over the input outlines themselves (no
+    copies), with each site's lon/lat box widened by :func:`_lonlat_reach`;
+    only the footprints a block needs are segmentized and projected, then
+    dropped, so memory does not grow with a projected copy of every outline.
+    """
     footprints = table.footprints
-    planar = _planar_footprints(footprints)
-    tree = shapely.STRtree(planar)
-    reach = limit_m * _planar_scale_max(shapely.total_bounds(footprints), limit_m) + 1.0
-    box = shapely.bounds(planar)
-    box[:, :2] -= reach
-    box[:, 2:] += reach
+    lonlat = shapely.bounds(footprints)
+    total = (lonlat[:, 0].min(), lonlat[:, 1].min(), lonlat[:, 2].max(), lonlat[:, 3].max())
+    reach = limit_m * _planar_scale_max(total, limit_m) + 1.0
+    dlat, dlon = _lonlat_reach(total, limit_m)
+    tree = shapely.STRtree(footprints)
+    box = lonlat
+    box[:, 0] -= dlon
+    box[:, 2] += dlon
+    box[:, 1] -= dlat
+    box[:, 3] += dlat
     perm, ranges = _kd_order((box[:, :2] + box[:, 2:]) * 0.5, chunk_size)
-    snapper = _Snapper(footprints)
     with _progress(len(ranges), "pairs_within", show) as advance:
         for s, e in ranges:
             q = perm[s:e]
@@ -870,14 +897,19 @@ def _boundary_chunks(
             i = q[inp]
             keep = hit > i
             i, j = i[keep].astype(np.intp), hit[keep].astype(np.intp)
-            lines = shapely.shortest_line(planar[i], planar[j])
-            close = np.flatnonzero(shapely.length(lines) <= reach)
-            i, j, lines = i[close], j[close], lines[close]
             if len(i):
-                dist = _boundary_values(footprints, planar, snapper, i, j, lines)
+                need, back = np.unique(np.concatenate([i, j]), return_inverse=True)
+                li, lj = back[: len(i)], back[len(i) :]
+                local = footprints[need]
+                planar = _planar_footprints(local)
+                lines = shapely.shortest_line(planar[li], planar[lj])
+                close = np.flatnonzero(shapely.length(lines) <= reach)
+                i, j, li, lj, lines = i[close], j[close], li[close], lj[close], lines[close]
+            if len(i):
+                dist = _boundary_values(local, planar, _Snapper(local), li, lj, lines)
                 near = np.flatnonzero(np.abs(dist - limit_m) <= _RECHECK_M)
                 for n in near:
-                    dist[n] = _boundary_scalar(footprints[i[n]], footprints[j[n]])
+                    dist[n] = _boundary_scalar(local[li[n]], local[lj[n]])
                 ok = dist <= limit_m
                 yield i[ok], j[ok], dist[ok]
             advance(1)
@@ -1029,15 +1061,18 @@ def pairs_within(
     100 km; the stated bound is 1 µm. Chords over 100 km use
     :meth:`pyproj.Geod.inv` for the value too.
 
-    **Boundary (footprints).** Footprints are segmentized and projected to
-    EPSG:5179 exactly as :class:`~sandan_geo.measure.BoundaryMetric` does,
-    and a shapely STRtree finds every pair whose planar gap is within
-    ``limit · k_max + 1 m``, where ``k_max`` is the projection's largest scale
-    factor over the data (EPSG:5179 is conformal, so a planar gap is at most
-    ``k_max`` times the geodesic between the same points). Each candidate is
-    then measured step for step as BoundaryMetric measures it (intersection,
-    planar shortest line, back-projection, vertex snapping, Geod.inv), and
-    pairs within 1 mm of the limit are measured again by the metric's own
+    **Boundary (footprints).** A shapely STRtree over the footprints' own
+    lon/lat outlines returns every pair whose boxes come within the degrees a
+    curve of the limit's length can span (``L / (a (1 - e²))`` of latitude,
+    ``L / (a cos φ_max)`` of longitude, plus 1e-6°). Block by block, the
+    footprints involved are segmentized and projected to EPSG:5179 exactly as
+    :class:`~sandan_geo.measure.BoundaryMetric` does, candidates whose planar
+    gap exceeds ``limit · k_max + 1 m`` are dropped (``k_max`` is the
+    projection's largest scale factor over the data; EPSG:5179 is conformal,
+    so a planar gap is at most ``k_max`` times the geodesic), and each
+    remaining pair is measured step for step as BoundaryMetric measures it
+    (intersection, planar shortest line, back-projection, vertex snapping,
+    Geod.inv). Pairs within 1 mm of the limit are measured again by the metric's own
     code, so value and decision are BoundaryMetric's.
 
     See Also
