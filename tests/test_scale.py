@@ -537,6 +537,24 @@ def test_candidates_errors_and_custom_metric() -> None:
     assert set(df["key"]) == set(half["key"])
 
 
+def test_lonlat_reach_covers_every_geodesic_of_the_limit() -> None:
+    # A geodesic of length <= L from any point stays within the lon/lat reach for L
+    # computed over the box of its start: the boundary search's candidate bound.
+    rng = np.random.default_rng(21)
+    n = 100_000
+    for lon_lo, lon_hi, lat_lo, lat_hi in ((124.5, 132.0, 33.0, 38.7), (-170, 170, -80, 80)):
+        lon1 = rng.uniform(lon_lo, lon_hi, n)
+        lat1 = rng.uniform(lat_lo, lat_hi, n)
+        L = 10_000.0 * rng.uniform(0.1, 5.0)
+        lon2, lat2, _ = GEOD.fwd(lon1, lat1, rng.uniform(-180, 180, n), rng.uniform(0, L, n))
+        dlat, dlon = scale._lonlat_reach((lon1.min(), lat1.min(), lon1.max(), lat1.max()), L)
+        assert np.all(np.abs(lat2 - lat1) <= dlat)
+        assert dlon < 360.0
+        assert np.all(np.abs(lon2 - lon1) <= dlon)
+    # Near the antimeridian the reach covers every longitude.
+    assert scale._lonlat_reach((179.99, 10.0, 180.0, 10.1), 5_000.0)[1] == 360.0
+
+
 # --------------------------------------------------------------------------- result columns
 
 

@@ -865,6 +865,8 @@ def _lonlat_reach(bounds: Sequence[float], limit_m: float) -> tuple[float, float
     if phi >= 89.0:
         return dlat + 1e-6, 360.0
     dlon = math.degrees(limit_m / (_A_M * math.cos(math.radians(phi))))
+    if float(bounds[0]) - dlon <= -180.0 or float(bounds[2]) + dlon >= 180.0:
+        return dlat + 1e-6, 360.0  # reach may wrap the antimeridian: every longitude
     return dlat + 1e-6, dlon + 1e-6
 
 
