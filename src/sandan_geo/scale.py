@@ -136,6 +136,7 @@ _SCALE_MARGIN = 1e-4
 
 _MAX_KM = 600.0  # larger than South Korea: a limit above it is a unit mistake (as in rules)
 _POINT_BLOCK = (4_096, 16_384)  # default sites per block, points: N/16 within these
+_LINE_BATCH = 8_192  # candidate footprint pairs whose shortest lines exist at once
 _FOOTPRINT_BLOCK = 512  # default sites per block, footprints (their candidates weigh more)
 _ROW_GROUP_ROWS = 1 << 20
 _COLUMN_START_BYTES = 1 << 16  # first size of a result column's memory map
@@ -901,19 +902,25 @@ def _boundary_chunks(
             i, j = i[keep].astype(np.intp), hit[keep].astype(np.intp)
             if len(i):
                 need, back = np.unique(np.concatenate([i, j]), return_inverse=True)
-                li, lj = back[: len(i)], back[len(i) :]
                 local = footprints[need]
                 planar = _planar_footprints(local)
-                lines = shapely.shortest_line(planar[li], planar[lj])
-                close = np.flatnonzero(shapely.length(lines) <= reach)
-                i, j, li, lj, lines = i[close], j[close], li[close], lj[close], lines[close]
-            if len(i):
-                dist = _boundary_values(local, planar, _Snapper(local), li, lj, lines)
-                near = np.flatnonzero(np.abs(dist - limit_m) <= _RECHECK_M)
-                for n in near:
-                    dist[n] = _boundary_scalar(local[li[n]], local[lj[n]])
-                ok = dist <= limit_m
-                yield i[ok], j[ok], dist[ok]
+                snapper = _Snapper(local)
+                # Shortest lines are GEOS objects: made a batch of candidates at a time.
+                for k in range(0, len(i), _LINE_BATCH):
+                    li = back[k : min(k + _LINE_BATCH, len(i))]
+                    lj = back[len(i) + k : len(i) + min(k + _LINE_BATCH, len(i))]
+                    lines = shapely.shortest_line(planar[li], planar[lj])
+                    close = np.flatnonzero(shapely.length(lines) <= reach)
+                    if not len(close):
+                        continue
+                    li, lj, lines = li[close], lj[close], lines[close]
+                    dist = _boundary_values(local, planar, snapper, li, lj, lines)
+                    del lines
+                    near = np.flatnonzero(np.abs(dist - limit_m) <= _RECHECK_M)
+                    for n in near:
+                        dist[n] = _boundary_scalar(local[li[n]], local[lj[n]])
+                    ok = dist <= limit_m
+                    yield need[li[ok]], need[lj[ok]], dist[ok]
             advance(1)
 
 
