@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     if not args.no_doc:
-        write_doc(markdown(results))
+        bench.write_doc(markdown(results), START, END, heading="")
     return 0
 
 
@@ -139,17 +139,6 @@ def markdown(results: dict[str, Any]) -> str:
         )
     lines += ["", END]
     return "\n".join(lines)
-
-
-def write_doc(text: str) -> None:
-    doc = bench.DOC.read_text(encoding="utf-8")
-    if START in doc and END in doc:
-        head, rest = doc.split(START, 1)
-        _, tail = rest.split(END, 1)
-        doc = head + text + tail
-    else:
-        doc = doc.rstrip() + "\n\n" + text + "\n"
-    bench.DOC.write_text(doc, encoding="utf-8")
 
 
 if __name__ == "__main__":

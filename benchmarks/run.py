@@ -600,14 +600,18 @@ def targets(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def write_doc(text: str) -> None:
+def write_doc(text: str, start: str = START, end: str = END, heading: str = "## Results") -> None:
+    """Put ``text`` (which carries its markers) in place of the doc's ``start``…``end``.
+
+    Without those markers, ``text`` is appended under ``heading`` (if any).
+    """
     doc = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    if START in doc and END in doc:
-        head, rest = doc.split(START, 1)
-        _, tail = rest.split(END, 1)
+    if start in doc and end in doc:
+        head, rest = doc.split(start, 1)
+        _, tail = rest.split(end, 1)
         doc = head + text + tail
     else:
-        doc = doc.rstrip() + "\n\n## Results\n\n" + text + "\n"
+        doc = doc.rstrip() + "\n\n" + (heading + "\n\n" if heading else "") + text + "\n"
     DOC.write_text(doc, encoding="utf-8")
 
 

@@ -1,9 +1,10 @@
-"""Shared fixtures: small plans written inline and the test-data folder."""
+"""Shared fixtures (small plans written inline, the test-data folder) and data helpers."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 DATA = Path(__file__).parent / "data"
@@ -53,3 +54,20 @@ def two_site_plan() -> dict:
         ],
         "links": [{"from": "hub1", "to": "l1", "relation": "부품 공급"}],
     }
+
+
+def clustered(
+    seed: int,
+    n: int,
+    clusters: int,
+    spread_km: float,
+    centres: tuple[float, float, float, float] = (125.5, 34.0, 130.5, 38.0),
+) -> tuple[np.ndarray, np.ndarray]:
+    """Clustered lon/lat points: Gaussian clusters around centres drawn in a lon/lat box."""
+    rng = np.random.default_rng(seed)
+    cx = rng.uniform(centres[0], centres[2], clusters)
+    cy = rng.uniform(centres[1], centres[3], clusters)
+    label = rng.integers(0, clusters, n)
+    lat = cy[label] + rng.normal(0, spread_km / 111.0, n)
+    lon = cx[label] + rng.normal(0, spread_km / 111.0, n) / np.cos(np.radians(lat))
+    return lon, lat

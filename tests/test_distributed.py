@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from conftest import clustered as clustered_in
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,13 +29,7 @@ pytest.importorskip("scipy")
 
 
 def clustered(seed: int, n: int, clusters: int, spread_km: float) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    cx = rng.uniform(126.0, 129.5, clusters)
-    cy = rng.uniform(34.5, 37.8, clusters)
-    label = rng.integers(0, clusters, n)
-    lat = cy[label] + rng.normal(0, spread_km / 111.0, n)
-    lon = cx[label] + rng.normal(0, spread_km / 111.0, n) / np.cos(np.radians(lat))
-    return lon, lat
+    return clustered_in(seed, n, clusters, spread_km, centres=(126.0, 34.5, 129.5, 37.8))
 
 
 def frame_of(geoms: np.ndarray, prefix: str = "s") -> gpd.GeoDataFrame:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterator
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from conftest import clustered
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely import MultiPoint, Point, box
@@ -45,17 +47,6 @@ SERIES_BOUND_M = _SERIES_ERROR_M  # the bound stated in pairs_within's Notes (1 
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def clustered(seed: int, n: int, clusters: int, spread_km: float) -> tuple[np.ndarray, np.ndarray]:
-    """Clustered lon/lat points inside South Korea's bounding box."""
-    rng = np.random.default_rng(seed)
-    cx = rng.uniform(125.5, 130.5, clusters)
-    cy = rng.uniform(34.0, 38.0, clusters)
-    label = rng.integers(0, clusters, n)
-    lat = cy[label] + rng.normal(0, spread_km / 111.0, n)
-    lon = cx[label] + rng.normal(0, spread_km / 111.0, n) / np.cos(np.radians(lat))
-    return lon, lat
 
 
 def sites_from(lon: np.ndarray, lat: np.ndarray, prefix: str = "s") -> list[Site]:
@@ -157,15 +148,23 @@ def test_pair_exactly_at_the_limit_is_included() -> None:
     assert len(pairs_within([a, b], math.nextafter(d, 0) / 1000.0 * (1 - 1e-12))) == 0
 
 
-def test_series_matches_geod_within_stated_bound() -> None:
-    rng = np.random.default_rng(11)
-    n = 200_000
+def geodesic_pairs(
+    seed: int, n: int, max_m: float
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Random pairs up to ``max_m`` apart, in South Korea then worldwide: lon1, lat1, lon2,
+    lat2 and their Geod.inv distance."""
+    rng = np.random.default_rng(seed)
     for lo, hi in ((124.5, 132.0), (-180.0, 180.0)):
         lon1 = rng.uniform(lo, hi, n)
         lat1 = rng.uniform(33.0, 38.7, n) if lo > 0 else rng.uniform(-89.9, 89.9, n)
-        dist = rng.uniform(0, 100_000.0, n)
+        dist = rng.uniform(0, max_m, n)
         lon2, lat2, _ = GEOD.fwd(lon1, lat1, rng.uniform(-180, 180, n), dist)
         _, _, s = GEOD.inv(lon1, lat1, lon2, lat2)
+        yield lon1, lat1, lon2, lat2, s
+
+
+def test_series_matches_geod_within_stated_bound() -> None:
+    for lon1, lat1, lon2, lat2, s in geodesic_pairs(11, 200_000, 100_000.0):
         a, b = _ecef(lon1, lat1), _ecef(lon2, lat2)
         c, est = _geodesic_from_chord(*a.T, *b.T)
         assert np.max(np.abs(est - s)) < SERIES_BOUND_M
@@ -175,14 +174,7 @@ def test_series_matches_geod_within_stated_bound() -> None:
 
 def test_short_chord_value_matches_geod_within_its_bound() -> None:
     # Chords up to 3.5 km skip the per-pair curvature: c + c³k²/24 with k² mid-range.
-    rng = np.random.default_rng(12)
-    n = 200_000
-    for lo, hi in ((124.5, 132.0), (-180.0, 180.0)):
-        lon1 = rng.uniform(lo, hi, n)
-        lat1 = rng.uniform(33.0, 38.7, n) if lo > 0 else rng.uniform(-89.9, 89.9, n)
-        dist = rng.uniform(0, 3_600.0, n)
-        lon2, lat2, _ = GEOD.fwd(lon1, lat1, rng.uniform(-180, 180, n), dist)
-        _, _, s = GEOD.inv(lon1, lat1, lon2, lat2)
+    for lon1, lat1, lon2, lat2, s in geodesic_pairs(12, 200_000, 3_600.0):
         c, _ = _geodesic_from_chord(*_ecef(lon1, lat1).T, *_ecef(lon2, lat2).T)
         short = c <= _SHORT_CHORD_M
         assert short.mean() > 0.9

@@ -50,8 +50,8 @@ from .scale import (
     _metric_name,
     _planar_footprints,
     _planar_scale_max,
+    _point_lonlat,
     _require,
-    _Table,
     _table_from_frame,
 )
 
@@ -208,13 +208,6 @@ def pairs_within_dask(
     return result
 
 
-def _engine_points(table: _Table, metric: str) -> tuple[np.ndarray, np.ndarray]:
-    """The lon/lat the point engine measures: centroids, or the point footprints."""
-    if metric == "centroid":
-        return table.lon, table.lat
-    return shapely.get_x(table.footprints), shapely.get_y(table.footprints)
-
-
 def _stats(part: gpd.GeoDataFrame, metric: str) -> dict[str, Any]:
     """Size, extent, key hashes and a sample of interval starts of one partition."""
     if len(part) == 0:
@@ -229,7 +222,7 @@ def _stats(part: gpd.GeoDataFrame, metric: str) -> dict[str, Any]:
         "lon_sum": float(np.sum(table.lon)),
     }
     if metric == "centroid" or table.all_points:
-        lon, lat = _engine_points(table, metric)
+        lon, lat = _point_lonlat(table, metric)
         out["lon"], out["lat"] = lon[::step], lat[::step]
     if metric == "boundary":
         box = shapely.bounds(_planar_footprints(table.footprints))
@@ -259,7 +252,7 @@ def _place(
         return out
     table = _table_from_frame(part)
     if engine == "points":
-        p = _ecef(*_engine_points(table, metric)) @ axis
+        p = _ecef(*_point_lonlat(table, metric)) @ axis
         lo, hi = p, p
     else:
         box = shapely.bounds(_planar_footprints(table.footprints))
@@ -304,13 +297,18 @@ def _strip_pairs(
     a = np.concatenate(a_parts)
     b = np.concatenate(b_parts)
     keys = pd.array(table.keys.array, dtype=str)
+    return _frame(keys.take(a), keys.take(b), np.concatenate(d_parts) / 1000.0, metric)
+
+
+def _frame(a: Any, b: Any, distance_km: np.ndarray, metric: str) -> pd.DataFrame:
+    """The result's columns and dtypes, for a strip's pairs or for none (the dask meta)."""
     return pd.DataFrame(
         {
-            "a": keys.take(a),
-            "b": keys.take(b),
-            "distance_km": np.concatenate(d_parts) / 1000.0,
+            "a": a,
+            "b": b,
+            "distance_km": distance_km,
             "metric": pd.Categorical.from_codes(
-                np.zeros(len(a), dtype=np.int8), dtype=pd.CategoricalDtype([metric])
+                np.zeros(len(distance_km), dtype=np.int8), dtype=pd.CategoricalDtype([metric])
             ),
         },
         columns=list(PAIR_COLUMNS),
@@ -318,12 +316,5 @@ def _strip_pairs(
 
 
 def _empty(metric: str) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "a": pd.array([], dtype=str),
-            "b": pd.array([], dtype=str),
-            "distance_km": np.empty(0),
-            "metric": pd.Categorical([], categories=[metric]),
-        },
-        columns=list(PAIR_COLUMNS),
-    )
+    none = pd.array([], dtype=str)
+    return _frame(none, none, np.empty(0), metric)

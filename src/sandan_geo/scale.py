@@ -708,10 +708,11 @@ def _refine_points(
     lo = np.minimum(a, b)
     np.maximum(a, b, out=b)
     a = lo
-    if top <= min(accept, _SERIES_MAX_M):  # every pair accepted outright, the usual case
+    sure = min(accept, _SERIES_MAX_M)  # chords up to this are in, with the value above
+    if top <= sure:  # every pair accepted outright, the usual case
         return a, b, dist
     keep = c <= reach
-    exact = keep & ((c > accept) | (c > _SERIES_MAX_M))
+    exact = keep & (c > sure)
     if exact.any():
         _, _, g = GEOD.inv(lon[a[exact]], lat[a[exact]], lon[b[exact]], lat[b[exact]])
         dist[exact] = g
@@ -1131,15 +1132,18 @@ def _engine_chunks(
     caller that splits a site set must use one engine for all the parts.
     """
     if engine == "points":
-        if metric == "centroid":
-            lon, lat = table.lon, table.lat
-        else:
-            lon = shapely.get_x(table.footprints)
-            lat = shapely.get_y(table.footprints)
+        lon, lat = _point_lonlat(table, metric)
         lo_block, hi_block = _POINT_BLOCK
         block = chunk_size or min(hi_block, max(lo_block, len(lon) // 16))
         return _point_chunks(lon, lat, limit_m, block, progress)
     return _boundary_chunks(table, limit_m, chunk_size or _FOOTPRINT_BLOCK, progress)
+
+
+def _point_lonlat(table: _Table, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """The lon/lat the point engine measures: centroids, or the (point) footprints."""
+    if metric == "centroid":
+        return table.lon, table.lat
+    return shapely.get_x(table.footprints), shapely.get_y(table.footprints)
 
 
 def _assemble(chunks: Iterator[Chunk], keys: pd.Index, meta: Mapping[str, Any]) -> pd.DataFrame:
