@@ -883,12 +883,11 @@ def _boundary_chunks(
     dropped, so memory does not grow with a projected copy of every outline.
     """
     footprints = table.footprints
-    lonlat = shapely.bounds(footprints)
-    total = (lonlat[:, 0].min(), lonlat[:, 1].min(), lonlat[:, 2].max(), lonlat[:, 3].max())
+    box = shapely.bounds(footprints)  # lon/lat, widened by the reach below
+    total = (box[:, 0].min(), box[:, 1].min(), box[:, 2].max(), box[:, 3].max())
     reach = limit_m * _planar_scale_max(total, limit_m) + 1.0
     dlat, dlon = _lonlat_reach(total, limit_m)
     tree = shapely.STRtree(footprints)
-    box = lonlat
     box[:, 0] -= dlon
     box[:, 2] += dlon
     box[:, 1] -= dlat
