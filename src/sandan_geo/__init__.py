@@ -32,9 +32,9 @@ from .errors import (
     UnknownSiteError,
 )
 from .export import plan_to_dict, plan_to_geojson, save_plan
+from .gisfile import GisTable, read_gis
 from .graph import gdfs_to_graph, graph_to_gdfs, graph_to_plan, plan_to_graph
 from .load import (
-    attach_boundaries,
     builtin_plan_ids,
     builtin_sites,
     load_builtin,
@@ -62,6 +62,12 @@ from .measure import (
     register_metric,
 )
 from .model import Kind, Link, Part, Plan, PlanSite, Role, Site
+from .official import (
+    attach_boundaries,
+    describe_attach,
+    normalize_name,
+    read_official_sites,
+)
 from .report import to_dataframe, to_dict, to_json, to_markdown, to_text
 from .road import RoadMetric, load_roads, road_graph_from_lines, road_graph_from_osm
 from .rules import (
@@ -77,6 +83,13 @@ from .rules import (
     register_rule_type,
 )
 from .scale import candidates, pairs_to_graph, pairs_within
+from .uncertainty import (
+    DISC_HAUSDORFF_K,
+    POINT_UNCERTAINTY_M,
+    distance_range_m,
+    site_uncertainty_m,
+    verdict_for,
+)
 
 try:
     __version__ = version("sandan-geo")
@@ -84,12 +97,15 @@ except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0+unknown"
 
 __all__ = [
+    "DISC_HAUSDORFF_K",
+    "POINT_UNCERTAINTY_M",
     "PRESETS",
     "BoundaryMetric",
     "CentroidMetric",
     "Check",
     "Distance",
     "GeometryError",
+    "GisTable",
     "InputError",
     "Kind",
     "Link",
@@ -121,6 +137,8 @@ __all__ = [
     "candidates",
     "check_plan",
     "compare_plans",
+    "describe_attach",
+    "distance_range_m",
     "gdfs_to_graph",
     "get_metric",
     "graph_to_gdfs",
@@ -134,6 +152,7 @@ __all__ = [
     "map_html",
     "measure",
     "measure_links",
+    "normalize_name",
     "overview_map",
     "pairs_to_graph",
     "pairs_within",
@@ -143,6 +162,8 @@ __all__ = [
     "plan_to_dict",
     "plan_to_geojson",
     "plan_to_graph",
+    "read_gis",
+    "read_official_sites",
     "register_metric",
     "register_rule_type",
     "road_graph_from_lines",
@@ -152,10 +173,12 @@ __all__ = [
     "save_png",
     "shared_sites",
     "site_history",
+    "site_uncertainty_m",
     "sites_map",
     "to_dataframe",
     "to_dict",
     "to_json",
     "to_markdown",
     "to_text",
+    "verdict_for",
 ]

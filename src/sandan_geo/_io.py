@@ -18,8 +18,11 @@ MAX_INPUT_BYTES = 64 * 1024 * 1024
 """Largest plan or rules file read (64 MiB): a plan is a few kB; more is a mistake."""
 
 
-def read_text(path: str | os.PathLike[str]) -> str:
-    """Read a text file as UTF-8 (BOM or not), else CP949 with a warning.
+def read_text(path: str | os.PathLike[str], *, encoding: str | None = None) -> str:
+    """Read a text file as ``encoding``, else UTF-8 (BOM or not), else CP949 with a warning.
+
+    A byte-order mark is dropped whatever the encoding (some Korean editors
+    write one before CP949 text), so it never sticks to the first key.
 
     Raises
     ------
@@ -62,8 +65,23 @@ def read_text(path: str | os.PathLike[str]) -> str:
             path=str(p),
             hint="give a YAML or GeoJSON plan file",
         )
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if encoding is not None:
+        try:
+            return data.decode(encoding)
+        except LookupError:
+            raise InputError(
+                f"unknown encoding {encoding!r}", path=str(p), hint="e.g. utf-8 or cp949"
+            ) from None
+        except UnicodeDecodeError as err:
+            raise InputError(
+                f"file is not {encoding} text (bad byte at offset {err.start})",
+                path=str(p),
+                hint="give the encoding it was saved in, or leave it out to detect it",
+            ) from None
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
     try:

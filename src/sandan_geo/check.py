@@ -4,7 +4,9 @@
 :class:`Report`: one :class:`~sandan_geo.rules.Check` per (rule, site or link)
 and an overall verdict. Which rules apply, in order of precedence: the
 ``rules`` argument; else ``max_km`` (an accessibility rule at that limit);
-else the plan's own rules. The report records whose limit it was.
+else the plan's own rules; else, for a plan that states no rule, its structural
+rule (``value_chain_connected``) with each site's distance from the hub listed
+as information. The report records whose rules they were.
 
 Examples
 --------
@@ -24,9 +26,16 @@ import networkx as nx
 
 from .errors import RuleError
 from .graph import plan_to_graph
-from .measure import Metric
+from .measure import DEFAULT_METRIC, Metric
 from .model import Plan
-from .rules import Check, Rule, accessibility_rules, parse_rules
+from .rules import (
+    Check,
+    Rule,
+    ValueChainConnected,
+    accessibility_rules,
+    hub_distances,
+    parse_rules,
+)
 
 __all__ = ["Report", "check_plan"]
 
@@ -47,7 +56,8 @@ class Report:
         Descriptions of the rules applied.
     rules_source
         Whose rules they were: ``"plan"`` (the plan's own), ``"argument"``
-        (passed by the caller) or ``"max_km"`` (a limit chosen by the caller).
+        (passed by the caller), ``"max_km"`` (a limit chosen by the caller) or
+        ``"none"`` (the plan states no rule: structure checked, distances listed).
     site_names
         Korean name of each site key, for readable output.
 
@@ -75,6 +85,23 @@ class Report:
     def failed(self) -> tuple[Check, ...]:
         """The checks that failed."""
         return tuple(c for c in self.checks if not c.passed)
+
+    @property
+    def verdict(self) -> str:
+        """``fail`` if a check fails for certain, else ``uncertain`` if one is, else ``pass``.
+
+        Examples
+        --------
+        >>> from sandan_geo import load_plan
+        >>> check_plan(load_plan("jeonnam-2020"), max_km=50).verdict
+        'pass'
+        """
+        verdicts = {c.verdict for c in self.checks}
+        if "fail" in verdicts:
+            return "fail"
+        if "uncertain" in verdicts:
+            return "uncertain"
+        return "pass"
 
 
 def check_plan(
@@ -107,8 +134,7 @@ def check_plan(
     Raises
     ------
     RuleError
-        No rules at all (the plan states none and none were given), both
-        ``rules`` and ``max_km``, or a bad rule, limit or metric.
+        Both ``rules`` and ``max_km``, or a bad rule, limit or metric.
 
     Examples
     --------
@@ -117,10 +143,9 @@ def check_plan(
     >>> r = check_plan(plan, [{"type": "max_distance", "km": 7.5, "metric": "centroid"}])
     >>> [(c.to, c.passed) for c in r.checks][:1]
     [('seodaegu', True)]
-    >>> check_plan(load_plan("gyeongbuk-2020"))
-    Traceback (most recent call last):
-    ...
-    sandan_geo.errors.RuleError: plan 'gyeongbuk-2020' states no rule; pass rules (e.g. 'daegu') or max_km
+    >>> r = check_plan(load_plan("gyeongbuk-2020"))   # states no rule
+    >>> r.rules_source, sorted({c.verdict for c in r.checks})
+    ('none', ['info', 'pass'])
     """
     G = plan if isinstance(plan, nx.DiGraph) else plan_to_graph(plan)
     plan_id = G.graph.get("plan", "plan")
@@ -131,7 +156,9 @@ def check_plan(
     if rules is not None:
         parsed, source = parse_rules(rules, metric=metric), "argument"
     elif max_km is not None:
-        parsed = accessibility_rules(max_km, metric=metric if metric is not None else "boundary")
+        parsed = accessibility_rules(
+            max_km, metric=metric if metric is not None else DEFAULT_METRIC
+        )
         source = "max_km"
     elif G.graph.get("rules") is not None:
         try:
@@ -140,11 +167,10 @@ def check_plan(
             raise RuleError(f"plan '{plan_id}': {err}", path=G.graph.get("path")) from None
         source = "plan"
     else:
-        raise RuleError(
-            f"plan '{plan_id}' states no rule",
-            hint="pass rules (e.g. 'daegu') or max_km",
-        )
+        parsed, source = (ValueChainConnected(),), "none"
     checks: list[Check] = []
+    if source == "none":
+        checks.extend(hub_distances(G, metric if metric is not None else DEFAULT_METRIC))
     for rule in parsed:
         checks.extend(rule.evaluate(G))
     return Report(

@@ -1,8 +1,10 @@
 """The ``sandan-geo`` command: a thin shell over the public API.
 
 Exit codes: 0 every check passed (or the command succeeded); 1 the check ran
-and at least one rule failed; 2 bad input or usage; 3 environment problem (a
-missing program or package, an output that cannot be written). Errors print
+and at least one check fails for certain; 2 bad input or usage; 3 environment
+problem (a missing program or package, an output that cannot be written); 4 no
+check fails for certain but at least one is uncertain (the limit lies within
+the range the data's uncertainty allows). Errors print
 one line on stderr; ``-v`` adds the traceback.
 """
 
@@ -22,12 +24,20 @@ import sandan_geo as sg
 
 from ._io import write_text_atomic
 
-EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_ENV = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_ENV, EXIT_UNCERTAIN = 0, 1, 2, 3, 4
 
 _EPILOG = (
-    "Exit codes: 0 all checks passed, 1 a check failed, 2 bad input or usage, "
-    "3 environment error (missing program, unwritable output)."
+    "Exit codes: 0 all checks passed, 1 a check fails for certain, 2 bad input or usage, "
+    "3 environment error (missing program, unwritable output), 4 nothing fails for certain "
+    "but a check is uncertain within the data's uncertainty."
 )
+
+
+def _exit_code(reports: Sequence[sg.Report | None]) -> int:
+    verdicts = {r.verdict for r in reports if r is not None}
+    if "fail" in verdicts:
+        return EXIT_FAILED
+    return EXIT_UNCERTAIN if "uncertain" in verdicts else EXIT_OK
 
 
 def _one_line(text: str) -> str:
@@ -342,7 +352,9 @@ def validate_cmd(
 ) -> None:
     """Check PLAN(s) against accessibility and value-chain rules.
 
-    Without --rules or --max-km, each plan's own rules apply (대구: 7.5 km, 전남: 10 km).
+    Without --rules or --max-km, each plan's own rules apply (대구: 7.5 km, 전남: 10 km);
+    a plan that states no rule gets its value chain checked and each site's distance from
+    the hub listed as information.
     """
     ids = list(plans) + (sg.builtin_plan_ids() if all_builtin else [])
     if not ids:
@@ -352,21 +364,10 @@ def validate_cmd(
         sg.get_metric(metric)
     rules = _resolve_rules(rules_arg)
     reports = []
-    skipped = []
     with _progress(ids, "validating") as items:
         for pid in items:
             plan = _load(pid, boundaries, key_field, encoding)
-            if rules is None and max_km is None and plan.rules is None and len(ids) > 1:
-                skipped.append(pid)
-                continue
             reports.append(sg.check_plan(plan, rules, metric=metric, max_km=max_km))
-    for pid in skipped:
-        if not ctx.obj.get("quiet"):
-            click.echo(
-                f"skipped {pid}: the plan states no rule (give --max-km or --rules)", err=True
-            )
-    if not reports:
-        raise sg.RuleError("none of the plans states a rule", hint="give --max-km or --rules")
     one: Any = reports[0] if len(reports) == 1 else reports
     if fmt == "json":
         text = sg.to_json(one)
@@ -375,7 +376,7 @@ def validate_cmd(
     else:
         text = sg.to_text(one)
     _emit(ctx, text, output)
-    ctx.exit(EXIT_OK if all(r.passed for r in reports) else EXIT_FAILED)
+    ctx.exit(_exit_code(reports))
 
 
 @cli.command("map", epilog=_EPILOG)
@@ -479,8 +480,7 @@ def map_cmd(
         sg.save_png(m, png)
         if not quiet:
             click.echo(f"wrote {png}", err=True)
-    failed = any(r is not None and not r.passed for r in reports)
-    ctx.exit(EXIT_FAILED if failed else EXIT_OK)
+    ctx.exit(_exit_code(reports))
 
 
 @cli.command("candidates")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
+import unicodedata
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -32,7 +32,7 @@ import yaml
 from shapely import MultiPolygon, Polygon
 from shapely.geometry import shape
 
-from ._io import read_text
+from ._io import MAX_INPUT_BYTES, read_text
 from .crs import KOREA_BBOX, in_korea_bbox
 from .errors import (
     GeometryError,
@@ -41,10 +41,10 @@ from .errors import (
     SchemaError,
     UnknownSiteError,
 )
-from .model import Kind, Link, Part, Plan, PlanSite, Role, Site, equal_area_disc
+from .gisfile import read_gis
+from .model import KEY_PATTERN, Kind, Link, Part, Plan, PlanSite, Role, Site, equal_area_disc
 
 __all__ = [
-    "attach_boundaries",
     "builtin_plan_ids",
     "builtin_sites",
     "load_builtin",
@@ -53,7 +53,6 @@ __all__ = [
     "load_sites",
 ]
 
-KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 PLAN_SUFFIXES = (".yaml", ".yml", ".geojson", ".json")
 GIS_SUFFIXES = (".gpkg", ".shp", ".zip")
 
@@ -75,6 +74,31 @@ _SITE_FIELDS = {
     "attrs",
     "extent_approximate",
     "site_industries",
+    "dan_id",
+    "uncertainty_m",
+}
+# Fields of a site entry kept in ``Site.attrs`` (read by Site.dan_ids, Site.uncertainty_m).
+_ATTR_FIELDS = ("dan_id", "uncertainty_m")
+# Korean role and kind words, as plans drawn in Korean GIS software write them.
+_ROLE_WORDS = {
+    "거점산단": "hub",
+    "거점산업단지": "hub",
+    "거점": "hub",
+    "연계산단": "linked_complex",
+    "연계산업단지": "linked_complex",
+    "연계단지": "linked_complex",
+    "연계지역": "linked_zone",
+}
+_KIND_WORDS = {
+    "국가산업단지": "national",
+    "국가": "national",
+    "일반산업단지": "general",
+    "일반": "general",
+    "도시첨단산업단지": "urban_hightech",
+    "도시첨단": "urban_hightech",
+    "농공단지": "agro_industrial",
+    "농공": "agro_industrial",
+    "연계지역": "zone",
 }
 _PLAN_SITE_FIELDS = {"role", "function", "ref"}
 _REF_FIELDS = {"key", "ref", "role", "function", "industries", "name", "name_ko", "name_en"}
@@ -419,7 +443,7 @@ def _text(
             field=name,
         )
         return None
-    text = str(value).strip()
+    text = unicodedata.normalize("NFC", str(value)).strip()
     if required and not text:
         problems.add(SchemaError, where, f"field '{name}' is empty", hint=hint, field=name)
         return None
@@ -431,9 +455,10 @@ def _texts(entry: Mapping[str, Any], name: str, where: str, problems: _Problems)
     if value is None:
         return ()
     if isinstance(value, str):
-        return (value.strip(),) if value.strip() else ()
+        value = [value]
     if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-        return tuple(v.strip() for v in value if v.strip())
+        texts = (unicodedata.normalize("NFC", v).strip() for v in value)
+        return tuple(t for t in texts if t)
     problems.add(
         SchemaError,
         where,
@@ -487,6 +512,9 @@ def _area(entry: Mapping[str, Any], where: str, problems: _Problems) -> float | 
 def _enum(
     value: Any, enum: type[Kind] | type[Role], name: str, where: str, problems: _Problems
 ) -> Any:
+    if isinstance(value, str):
+        words = _ROLE_WORDS if enum is Role else _KIND_WORDS
+        value = words.get(unicodedata.normalize("NFC", value).strip(), value.strip())
     try:
         return enum(value)
     except ValueError:
@@ -585,7 +613,7 @@ def _site(
         "province": _text(entry, "province", where, problems),
         "municipality": _text(entry, "municipality", where, problems),
         "provenance": _mapping(entry, "provenance", where, problems),
-        "attrs": _mapping(entry, "attrs", where, problems),
+        "attrs": _site_attrs(entry, where, problems),
     }
     if key is None or name is None or (parts_raw and len(parts) != len(parts_raw)):
         return None
@@ -626,6 +654,30 @@ def _site(
         area_m2=area,
         **common,
     )
+
+
+def _site_attrs(entry: Mapping[str, Any], where: str, problems: _Problems) -> dict[str, Any]:
+    """``attrs`` plus the fields kept there: ``dan_id`` and a checked ``uncertainty_m``."""
+    attrs = _mapping(entry, "attrs", where, problems)
+    for name in _ATTR_FIELDS:
+        if entry.get(name) is not None:
+            attrs[name] = entry[name]
+    value = attrs.get("uncertainty_m")
+    if value is not None and (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        problems.add(
+            SchemaError,
+            where,
+            f"field 'uncertainty_m' is {value!r}",
+            hint="give how far (metres, >= 0) the true point or outline may lie, e.g. 300",
+            field="uncertainty_m",
+        )
+        attrs.pop("uncertainty_m")
+    return attrs
 
 
 def _representative(geom: Polygon | MultiPolygon) -> tuple[float, float]:
@@ -677,15 +729,21 @@ def builtin_sites() -> Mapping[str, Site]:
     return MappingProxyType(_read_sites(text, "geodata/sites.yaml", on_land=False))
 
 
-def load_sites(path: str | os.PathLike[str]) -> dict[str, Site]:
-    """Read a sites file: YAML with a ``sites:`` list, or GeoJSON features.
+def load_sites(path: str | os.PathLike[str], *, encoding: str | None = None) -> dict[str, Site]:
+    """Read a sites file: YAML with a ``sites:`` list, GeoJSON features, or an official layer.
 
-    Each entry has the fields of a plan's site entry without ``role``.
+    Each entry has the fields of a plan's site entry without ``role``. A
+    boundary layer with a ``DAN_ID`` field (the national layer ``DAM_DAN``, as
+    a shapefile, GeoPackage, zip or GeoJSON) gives every complex in it as a
+    site with its real outline (:func:`sandan_geo.read_official_sites`).
 
     Parameters
     ----------
     path
-        A ``.yaml``/``.yml`` or ``.geojson``/``.json`` file.
+        A ``.yaml``/``.yml`` or ``.geojson``/``.json`` file, or a ``.shp``,
+        ``.gpkg`` or ``.zip`` boundary layer.
+    encoding
+        Text encoding; detected when not given (UTF-8, else CP949 with a warning).
 
     Returns
     -------
@@ -705,17 +763,24 @@ def load_sites(path: str | os.PathLike[str]) -> dict[str, Site]:
     >>> list(load_sites(f))
     ['a']
     """
+    from .official import read_official_sites
+
     p = Path(path)
     suffix = p.suffix.lower()
+    if suffix in GIS_SUFFIXES:
+        return read_official_sites(p, encoding=encoding)
     if suffix not in PLAN_SUFFIXES:
         raise InputError(
             f"'{suffix or p.name}' is not a sites file type",
             path=str(p),
-            hint="give a .yaml, .yml, .geojson or .json sites file",
+            hint="give a .yaml, .yml, .geojson or .json sites file, or a .shp, .gpkg or .zip "
+            "boundary layer",
         )
-    text = read_text(p)
+    text = read_text(p, encoding=encoding)
     if suffix in (".geojson", ".json"):
         doc = _parse_json(text, str(p))
+        if _is_official_layer(doc):
+            return read_official_sites(p, encoding=encoding)
         if not isinstance(doc, Mapping) or doc.get("type") != "FeatureCollection":
             raise SchemaError(
                 "a GeoJSON sites file must be a FeatureCollection",
@@ -725,6 +790,15 @@ def load_sites(path: str | os.PathLike[str]) -> dict[str, Site]:
         raw = _geojson_to_raw(doc, str(p))
         return _read_sites_list(raw.get("sites", []), str(p), extra=_PLAN_SITE_FIELDS)
     return _read_sites(text, str(p))
+
+
+def _is_official_layer(doc: Any) -> bool:
+    """A FeatureCollection whose first feature has a ``DAN_ID`` property."""
+    features = doc.get("features") if isinstance(doc, Mapping) else None
+    if not isinstance(features, list) or not features or not isinstance(features[0], Mapping):
+        return False
+    props = features[0].get("properties")
+    return isinstance(props, Mapping) and any(str(k).upper() == "DAN_ID" for k in props)
 
 
 def _read_sites(text: str, path: str, *, on_land: bool = True) -> dict[str, Site]:
@@ -806,6 +880,7 @@ def load_plan(
     source: str | os.PathLike[str] | Mapping[str, Any],
     *,
     sites: Mapping[str, Site] | None = None,
+    encoding: str | None = None,
 ) -> Plan:
     """Load a plan from a built-in id, a YAML or GeoJSON file, or a mapping.
 
@@ -817,6 +892,10 @@ def load_plan(
         shapefile laid out like the GeoJSON form, or an already-parsed mapping.
     sites
         Sites that ``ref:`` entries may name; the built-in sites by default.
+    encoding
+        The file's text encoding (``"utf-8"``, ``"cp949"``). Without it, UTF-8
+        is tried, then CP949 (EUC-KR) with a warning; a shapefile's CP949
+        attributes read as Latin-1 are detected (see :func:`sandan_geo.read_gis`).
 
     Returns
     -------
@@ -854,7 +933,7 @@ def load_plan(
         )
         raise InputError("no such file or built-in plan", path=text_source, hint=hint)
     if suffix in GIS_SUFFIXES:
-        doc = _read_gis_plan(p)
+        doc = _read_gis_plan(p, encoding)
         return _build_plan(doc, path=str(p), default_id=p.stem, sites=registry)
     if suffix not in PLAN_SUFFIXES:
         raise InputError(
@@ -862,7 +941,7 @@ def load_plan(
             path=str(p),
             hint="give a .yaml, .yml, .geojson or .json plan (or .gpkg/.shp drawn in a GIS)",
         )
-    text = read_text(p)
+    text = read_text(p, encoding=encoding)
     if suffix in (".geojson", ".json"):
         doc = _parse_json(text, str(p))
         if isinstance(doc, Mapping) and doc.get("type") == "FeatureCollection":
@@ -1030,6 +1109,20 @@ def _link(entry: Any, where: str, problems: _Problems) -> Link | None:
 # --------------------------------------------------------------------------- GeoJSON
 
 
+_LINK_FIELDS = ("from", "to", "relation", "attrs")
+
+
+def _gis_entry(props: Mapping[str, Any], drop: Sequence[str]) -> dict[str, Any]:
+    """A feature's properties as a site entry; columns that are no site field go to attrs."""
+    known = _SITE_FIELDS | _PLAN_SITE_FIELDS
+    entry = {k: v for k, v in props.items() if k in known and k not in drop}
+    extra = {k: v for k, v in props.items() if k not in known and k not in drop and v is not None}
+    if extra:
+        attrs = entry.get("attrs")
+        entry["attrs"] = {**extra, **(attrs if isinstance(attrs, Mapping) else {})}
+    return entry
+
+
 def _geojson_to_raw(doc: Mapping[str, Any], path: str) -> dict[str, Any]:
     """Turn a FeatureCollection into the same mapping a YAML plan gives."""
     problems = _Problems(path)
@@ -1065,9 +1158,11 @@ def _geojson_to_raw(doc: Mapping[str, Any], path: str) -> dict[str, Any]:
                 continue
         gtype = geometry["type"]
         if gtype in ("LineString", "MultiLineString"):
-            links.append(
-                {k: v for k, v in props.items() if k in ("from", "to", "relation", "attrs")}
-            )
+            link = {k: v for k, v in props.items() if k in _LINK_FIELDS}
+            extra = {k: v for k, v in props.items() if k not in _LINK_FIELDS and v is not None}
+            if extra:  # columns a GIS adds (fid, 비고, ...) are kept, not refused
+                link["attrs"] = {**extra, **(link.get("attrs") or {})}
+            links.append(link)
             continue
         key = props.get("key")
         if isinstance(key, str):
@@ -1076,7 +1171,7 @@ def _geojson_to_raw(doc: Mapping[str, Any], path: str) -> dict[str, Any]:
         if entry is None:
             # a Point feature's point is its geometry; a Polygon feature's point is lon/lat
             drop = ("lon", "lat") if gtype == "Point" else ()
-            entry = {k: v for k, v in props.items() if k not in drop}
+            entry = _gis_entry(props, drop)
             if isinstance(key, str):
                 sites[key] = entry
                 order.append(key)
@@ -1090,7 +1185,7 @@ def _geojson_to_raw(doc: Mapping[str, Any], path: str) -> dict[str, Any]:
                 )
                 continue
         else:
-            for k, v in props.items():
+            for k, v in _gis_entry(props, ()).items():
                 entry.setdefault(k, v)
         if gtype == "Point":
             if key in pointed:
@@ -1137,6 +1232,13 @@ def _geojson_to_raw(doc: Mapping[str, Any], path: str) -> dict[str, Any]:
                 field="geometry",
             )
     problems.raise_if_any()
+    if len(order) > 1 and not links:
+        warnings.warn(
+            f"{path}: the plan has {len(order)} sites and no value-chain link; draw a "
+            "LineString feature per link with 'from', 'to' (site keys) and 'relation' properties",
+            SandanGeoWarning,
+            stacklevel=4,
+        )
     raw: dict[str, Any] = {
         k: v for k, v in doc.items() if k not in ("type", "features", "crs", "bbox")
     }
@@ -1194,21 +1296,10 @@ def _reproject_geojson(
     return dict(mapping(out))
 
 
-def _read_gis_plan(p: Path) -> dict[str, Any]:
-    """Read a GeoPackage or shapefile laid out like the GeoJSON plan form."""
-    import geopandas as gpd
-
-    try:
-        frame = gpd.read_file(p)
-    except Exception as err:  # pyogrio raises DataSourceError and friends
-        raise InputError(
-            f"cannot read as a GIS file ({str(err).splitlines()[0]})", path=str(p)
-        ) from None
-    if frame.crs is None:
-        raise GeometryError(
-            "file has no CRS (.prj missing)", path=str(p), hint="define its CRS in a GIS"
-        )
-    frame = frame.to_crs("EPSG:4326")
+def _read_gis_plan(p: Path, encoding: str | None) -> dict[str, Any]:
+    """Read a GeoPackage, shapefile or zip laid out like the GeoJSON plan form."""
+    table = read_gis(p, encoding=encoding, what="plan", max_bytes=MAX_INPUT_BYTES)
+    frame = table.frame.to_crs("EPSG:4326")
     doc = json.loads(frame.to_json(na="drop"))
     doc.pop("crs", None)
     return _geojson_to_raw(doc, str(p))
@@ -1243,142 +1334,3 @@ def load_rules_file(path: str | os.PathLike[str]) -> Any:
             hint="e.g. - {type: max_distance, km: 7.5, metric: boundary}",
         )
     return doc
-
-
-# --------------------------------------------------------------------------- boundaries
-
-
-def attach_boundaries(
-    plan: Plan,
-    path: str | os.PathLike[str],
-    *,
-    key_field: str,
-    encoding: str | None = None,
-    layer: str | int | None = None,
-) -> Plan:
-    """Replace sites' extents with official outlines from a shapefile or GeoPackage.
-
-    Features whose ``key_field`` equals a plan site's key become that site's
-    extent (several features with one key are merged); those sites are then no
-    longer flagged approximate. Other sites are left as they were.
-
-    Parameters
-    ----------
-    plan
-        The plan to update (not modified; a new plan is returned).
-    path
-        A shapefile, GeoPackage or any file GDAL reads, in any CRS.
-    key_field
-        The attribute holding site keys.
-    encoding
-        Attribute encoding, e.g. ``"cp949"`` for a Korean shapefile without a
-        ``.cpg`` file. Without it, Korean text read as Latin-1 is detected and
-        refused with a hint rather than returned garbled.
-    layer
-        Layer name or index for multi-layer files.
-
-    Returns
-    -------
-    Plan
-        A new plan with official extents where a feature matched.
-
-    Raises
-    ------
-    InputError
-        The file cannot be read, has no CRS, lacks ``key_field``, has garbled
-        Korean text, or an invalid geometry.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib, geopandas as gpd
-    >>> from shapely import box
-    >>> plan = load_plan("daegu-2020")
-    >>> f = pathlib.Path(tempfile.mkdtemp()) / "b.gpkg"
-    >>> gpd.GeoDataFrame({"code": ["seodaegu"]}, geometry=[box(128.54, 35.87, 128.56, 35.89)],
-    ...                  crs="EPSG:4326").to_file(f)
-    >>> new = attach_boundaries(plan, f, key_field="code")
-    >>> new.member("seodaegu").site.extent_approximate
-    False
-    """
-    import geopandas as gpd
-
-    p = Path(path)
-    if not p.exists():
-        raise InputError("file not found", path=str(p), hint="check the path")
-    kwargs: dict[str, Any] = {}
-    if encoding:
-        kwargs["encoding"] = encoding
-    if layer is not None:
-        kwargs["layer"] = layer
-    try:
-        frame = gpd.read_file(p, **kwargs)
-    except LookupError as err:
-        raise InputError(f"unknown encoding {encoding!r}", path=str(p)) from err
-    except Exception as err:  # pyogrio raises several types
-        raise InputError(
-            f"cannot read as a GIS file ({str(err).splitlines()[0]})", path=str(p)
-        ) from None
-    if key_field not in frame.columns:
-        cols = ", ".join(c for c in frame.columns if c != "geometry")
-        raise SchemaError(
-            f"no field '{key_field}'", path=str(p), field=key_field, hint=f"fields are: {cols}"
-        )
-    if encoding is None:
-        _refuse_mojibake(frame, p)
-    if frame.crs is None:
-        raise GeometryError(
-            "file has no CRS (.prj missing)",
-            path=str(p),
-            hint="define its CRS in a GIS, e.g. EPSG:5179 or EPSG:5186 for Korean files",
-        )
-    frame = frame.to_crs("EPSG:4326")
-    problems = _Problems(str(p))
-    outlines: dict[str, Polygon | MultiPolygon] = {}
-    for key, group in frame.groupby(frame[key_field].astype(str), sort=True):
-        geom = group.geometry.union_all()
-        from shapely.geometry import mapping
-
-        checked = _geometry(dict(mapping(geom)), f"features with {key_field}={key!r}", problems)
-        if checked is not None:
-            outlines[str(key)] = checked
-    problems.raise_if_any()
-    members = []
-    for m in plan.sites:
-        outline = outlines.get(m.key)
-        if outline is None:
-            members.append(m)
-            continue
-        provenance = {**m.site.provenance, "extent": {"source": p.name, "field": key_field}}
-        site = replace(m.site, extent=outline, extent_approximate=False, provenance=provenance)
-        members.append(replace(m, site=site))
-    return replace(plan, sites=tuple(members))
-
-
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
-_LATIN1_HIGH = re.compile(r"[\u0080-\u00ff]")
-
-
-def _refuse_mojibake(frame: Any, p: Path) -> None:
-    """Raise when Korean text seems to have been decoded as Latin-1."""
-    from pandas.api.types import is_object_dtype, is_string_dtype
-
-    for column in frame.columns:
-        if column == "geometry" or not (
-            is_string_dtype(frame[column]) or is_object_dtype(frame[column])
-        ):
-            continue
-        for value in frame[column].dropna().astype(str).head(200):
-            if _LATIN1_HIGH.search(value) and not _HANGUL.search(value):
-                try:
-                    fixed = value.encode("latin-1").decode("cp949")
-                except (UnicodeEncodeError, UnicodeDecodeError):
-                    continue
-                if _HANGUL.search(fixed):
-                    raise InputError(
-                        f"field '{column}' holds {value!r}, which is Korean text in CP949 "
-                        f"(EUC-KR) read as Latin-1 ({fixed!r})",
-                        path=str(p),
-                        field=str(column),
-                        hint="pass encoding='cp949' (CLI: --encoding cp949) or add a .cpg "
-                        "file containing CP949",
-                    )

@@ -22,6 +22,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -47,6 +48,9 @@ __all__ = [
 ]
 
 Extent: TypeAlias = Polygon | MultiPolygon
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+"""What a site key may be: a short ASCII identifier (letters, digits, ``_``, ``-``, ``.``)."""
 
 
 class Kind(StrEnum):
@@ -129,6 +133,15 @@ def equal_area_disc(lon: float, lat: float, area_m2: float, *, segments: int = 6
     return disc
 
 
+def _confidence(sources: Sequence[Mapping[str, Any]]) -> str | None:
+    """The first point confidence stated in ``sources`` (provenance mappings)."""
+    for prov in sources:
+        point = prov.get("point") if isinstance(prov, Mapping) else None
+        if isinstance(point, Mapping) and point.get("confidence"):
+            return str(point["confidence"]).lower()
+    return None
+
+
 @dataclass(frozen=True)
 class Part:
     """One detached part of a site (a 단지 or 차 of a complex, an institution of a zone).
@@ -166,6 +179,11 @@ class Part:
     def point(self) -> Point:
         """The part's representative point."""
         return Point(self.lon, self.lat)
+
+    @property
+    def point_confidence(self) -> str | None:
+        """Confidence of the part's point from its provenance, ``None`` where none is stated."""
+        return _confidence([self.provenance])
 
     def approximate_extent(self) -> Extent | None:
         """Return the official boundary, else an equal-area disc, else ``None``."""
@@ -248,13 +266,86 @@ class Site:
         """
         if "point_approximate" in self.attrs:
             return bool(self.attrs["point_approximate"])
+        return self.point_confidence == "low"
+
+    @property
+    def point_confidence(self) -> str | None:
+        """Confidence of the representative point: ``"high"``, ``"medium"``, ``"low"`` or ``None``.
+
+        ``None`` when no provenance states one (a user's own coordinates). Read
+        from the part whose point is the representative point, else from
+        ``provenance["point"]``.
+
+        Examples
+        --------
+        >>> Site(key="a", name_ko="가", lon=127.0, lat=37.0).point_confidence is None
+        True
+        """
         sources = [p.provenance for p in self.parts if (p.lon, p.lat) == (self.lon, self.lat)]
         sources.append(self.provenance)
-        for prov in sources:
-            point = prov.get("point") if isinstance(prov, Mapping) else None
-            if isinstance(point, Mapping) and point.get("confidence"):
-                return str(point["confidence"]).lower() == "low"
-        return False
+        return _confidence(sources)
+
+    @property
+    def dan_ids(self) -> tuple[str, ...]:
+        """The official complex codes (``DAN_ID`` of the national boundary layer ``DAM_DAN``).
+
+        Read from ``attrs["dan_id"]``: a code, a list of codes, or a list of
+        mappings with a ``code`` (and its ``source`` and ``confidence``). Empty
+        for zones and for sites whose code is not known.
+
+        Examples
+        --------
+        >>> Site(key="a", name_ko="가", lon=127.0, lat=37.0,
+        ...      attrs={"dan_id": [{"code": "200140", "source": "S1"}]}).dan_ids
+        ('200140',)
+        """
+        raw = self.attrs.get("dan_id")
+        items = raw if isinstance(raw, list | tuple) else [raw] if raw is not None else []
+        codes = []
+        for item in items:
+            code = item.get("code") if isinstance(item, Mapping) else item
+            if isinstance(code, str | int) and not isinstance(code, bool) and str(code).strip():
+                codes.append(str(code).strip())
+        return tuple(codes)
+
+    @property
+    def uncertainty_m(self) -> float | None:
+        """The uncertainty of the site's location the user stated (metres), else ``None``.
+
+        Read from ``attrs["uncertainty_m"]`` (field ``uncertainty_m`` of a plan's site).
+
+        Examples
+        --------
+        >>> Site(key="a", name_ko="가", lon=127.0, lat=37.0, attrs={"uncertainty_m": 300}).uncertainty_m
+        300.0
+        """
+        value = self.attrs.get("uncertainty_m")
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value)
+        return None
+
+    @property
+    def extent_source(self) -> str:
+        """Where the footprint comes from: ``official``, ``user``, ``approximate``, ``points`` or ``point``.
+
+        ``official``: an outline attached from a boundary file
+        (:func:`~sandan_geo.attach_boundaries`); ``user``: an outline drawn in
+        the plan; ``approximate``: equal-area discs; ``points``/``point``: no
+        extent, only the parts' points or the representative point.
+
+        Examples
+        --------
+        >>> Site(key="a", name_ko="가", lon=127.0, lat=37.0).extent_source
+        'point'
+        """
+        if self.extent is None:
+            return "points" if len(self.parts) > 1 else "point"
+        if self.extent_approximate:
+            return "approximate"
+        extent_prov = self.provenance.get("extent")
+        if isinstance(extent_prov, Mapping) and extent_prov.get("official"):
+            return "official"
+        return "user"
 
     @property
     def footprint(self) -> BaseGeometry:

@@ -6,15 +6,21 @@ top-level ``plan``, ``plan_name``, ``passed``, ``rules``, ``rules_source`` and
 ``checks``, each check with ``rule``, ``rule_type``, ``from``, ``to``,
 ``metric``, ``value_km``, ``limit_km``, ``margin_km``, ``passed``,
 ``approximate``, ``from_point``, ``to_point`` (``[lon, lat]``), ``minutes``,
-``limit_minutes`` and ``note``. Kilometres are rounded to the millimetre.
+``limit_minutes`` and ``note``, and with the data's uncertainty ``verdict``
+(``pass``/``fail``/``uncertain``/``info``), ``range_km`` (``[lo, hi]``, the
+interval the true distance lies in), ``uncertainty_m`` (each end's share, m)
+and ``from_extent``/``to_extent`` (``official``, ``user``, ``approximate``,
+``points`` or ``point``); the top level also has ``verdict``. Kilometres are
+rounded to the millimetre.
 
 Examples
 --------
 >>> from sandan_geo import check_plan, load_plan
 >>> report = check_plan(load_plan("jeonnam-2020"), metric="centroid")
 >>> d = to_dict(report)
->>> d["plan"], sorted(d["checks"][0])[:4]
-('jeonnam-2020', ['approximate', 'from', 'from_name', 'from_point'])
+>>> lo, hi = d["checks"][0]["range_km"]
+>>> d["plan"], d["checks"][0]["verdict"] in ("pass", "fail", "uncertain"), lo <= hi
+('jeonnam-2020', True, True)
 >>> "| 여수국가산업단지 |" in to_markdown(report)
 True
 """
@@ -51,6 +57,11 @@ _COLUMNS = [
     "limit_km",
     "margin_km",
     "passed",
+    "verdict",
+    "range_lo_km",
+    "range_hi_km",
+    "from_extent",
+    "to_extent",
     "approximate",
     "minutes",
     "limit_minutes",
@@ -81,6 +92,13 @@ def _check_dict(report: Report, c: Check) -> dict[str, Any]:
         "limit_km": c.limit_km,
         "margin_km": _km(c.margin_km),
         "passed": c.passed,
+        "verdict": c.verdict,
+        "range_km": None if c.range_km is None else [_km(c.range_km[0]), _km(c.range_km[1])],
+        "uncertainty_m": None
+        if c.uncertainty_m is None
+        else [round(c.uncertainty_m[0], 1), round(c.uncertainty_m[1], 1)],
+        "from_extent": c.from_extent,
+        "to_extent": c.to_extent,
         "approximate": c.approximate,
         "minutes": None if c.minutes is None else round(c.minutes, 3),
         "limit_minutes": c.limit_minutes,
@@ -104,6 +122,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "plan": report.plan,
         "plan_name": report.plan_name,
         "passed": report.passed,
+        "verdict": report.verdict,
         "rules": list(report.rules),
         "rules_source": report.rules_source,
         "checks": [_check_dict(report, c) for c in report.checks],
@@ -139,7 +158,13 @@ def to_dataframe(report: Report | Sequence[Report]) -> pd.DataFrame:
     import pandas as pd
 
     reports = [report] if isinstance(report, Report) else list(report)
-    rows = [{"plan": r.plan, **_check_dict(r, c)} for r in reports for c in r.checks]
+    rows = []
+    for r in reports:
+        for c in r.checks:
+            row = {"plan": r.plan, **_check_dict(r, c)}
+            span = row.pop("range_km")
+            row["range_lo_km"], row["range_hi_km"] = span if span else (None, None)
+            rows.append(row)
     return pd.DataFrame(rows, columns=_COLUMNS)
 
 
@@ -163,12 +188,29 @@ def _fmt_km(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
+_VERDICT_WORD = {"pass": "pass", "fail": "FAIL", "uncertain": "UNCERTAIN", "info": "info"}
+
+
 def _verdict_line(report: Report) -> str:
     if not report.checks:
         return "PASS (nothing to check: the plan has no linked site)"
-    failed = len(report.failed)
-    verdict = "PASS" if report.passed else f"FAIL ({failed} of {len(report.checks)} checks failed)"
-    return verdict
+    ruled = [c for c in report.checks if c.verdict != "info"]
+    counts = {v: sum(c.verdict == v for c in ruled) for v in ("fail", "uncertain")}
+    if report.verdict == "pass":
+        text = "PASS"
+    elif report.verdict == "fail":
+        text = f"FAIL ({counts['fail']} of {len(ruled)} checks fail for certain"
+        text += f", {counts['uncertain']} uncertain)" if counts["uncertain"] else ")"
+    else:
+        text = f"UNCERTAIN (no check fails for certain; {counts['uncertain']} of {len(ruled)} "
+        text += "could go either way within the data's uncertainty)"
+    if report.rules_source == "none":
+        text += "; the plan states no distance rule: distances from the hub listed as information"
+    return text
+
+
+def _range(c: Check) -> str:
+    return "–" if c.range_km is None else f"{c.range_km[0]:.2f}–{c.range_km[1]:.2f}"
 
 
 def to_markdown(report: Report | Sequence[Report]) -> str:
@@ -191,11 +233,13 @@ def to_markdown(report: Report | Sequence[Report]) -> str:
         f"**Verdict: {_verdict_line(report)}**. Rules ({report.rules_source}): "
         + "; ".join(f"`{_plain(r).replace('`', '')}`" for r in report.rules),
         "",
-        "| rule | from | to | metric | value (km) | limit (km) | margin (km) | result |",
-        "| --- | --- | --- | --- | ---: | ---: | ---: | --- |",
+        "| rule | from | to | metric | value (km) | range (km) | limit (km) | margin (km) "
+        "| verdict |",
+        "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for c in report.checks:
-        result = "pass" if c.passed else "**FAIL**"
+        word = _VERDICT_WORD[c.verdict]
+        result = word if c.verdict in ("pass", "info") else f"**{word}**"
         if c.approximate:
             result += " (approx.)"
         value = _fmt_km(c.value_km) if c.value_km is not None else _md(c.note or "")
@@ -203,12 +247,14 @@ def to_markdown(report: Report | Sequence[Report]) -> str:
         lines.append(
             f"| {_md(c.rule_type)} | {_md(report.site_names.get(c.from_, c.from_))} "
             f"| {_md(report.site_names.get(c.to, c.to))} | {_md(c.metric or '–')} | {value} "
-            f"| {_fmt_km(c.limit_km)} | {margin} | {result} |"
+            f"| {_range(c)} | {_fmt_km(c.limit_km)} | {margin} | {result} |"
         )
     if any(c.approximate for c in report.checks):
         lines += [
             "",
-            "_approx.: measured on an approximate extent or point (see the site's provenance)._",
+            "_approx.: measured on an approximate extent or point (see the site's provenance). "
+            "range: where the true distance lies given each point's confidence and each "
+            "approximate extent; UNCERTAIN: the limit lies inside the range._",
         ]
     return "\n".join(lines) + "\n"
 
@@ -230,20 +276,23 @@ def to_text(report: Report | Sequence[Report]) -> str:
         f"  rules ({report.rules_source}): " + "; ".join(_plain(r) for r in report.rules),
     ]
     for c in report.checks:
-        mark = "pass" if c.passed else "FAIL"
+        mark = _VERDICT_WORD[c.verdict]
         a = _plain(report.site_names.get(c.from_, c.from_))
         b = _plain(report.site_names.get(c.to, c.to))
+        span = "" if c.range_km is None else f", range {_range(c)} km"
         if c.value_km is not None and c.limit_km is not None:
             sign = "<=" if c.passed else ">"
             what = (
                 f"{c.metric} {c.value_km:.3f} km {sign} {c.limit_km:g} km "
-                f"(margin {c.margin_km:+.3f} km)"
+                f"(margin {c.margin_km:+.3f} km{span})"
             )
+        elif c.value_km is not None and c.verdict == "info":
+            what = f"{c.metric} {c.value_km:.3f} km (no limit{span})"
         elif c.minutes is not None and c.limit_minutes is not None:
             sign = "<=" if c.passed else ">"
             what = f"{c.metric} {c.minutes:.1f} min {sign} {c.limit_minutes:g} min"
         else:
             what = _plain(c.note or "")
         approx = "  [approximate]" if c.approximate else ""
-        lines.append(f"  {mark}  {c.rule_type:<22} {a} -> {b}: {what}{approx}")
+        lines.append(f"  {mark:<9} {c.rule_type:<22} {a} -> {b}: {what}{approx}")
     return "\n".join(lines) + "\n"

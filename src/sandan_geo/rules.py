@@ -40,7 +40,9 @@ from .crs import km_to_m, m_to_km
 from .errors import RuleError
 from .graph import node_site
 from .load import load_rules_file
-from .measure import Distance, Metric, get_metric
+from .measure import DEFAULT_METRIC, Distance, Metric, get_metric
+from .model import Site
+from .uncertainty import distance_range_m, site_uncertainty_m, verdict_for
 
 __all__ = [
     "PRESETS",
@@ -50,6 +52,7 @@ __all__ = [
     "Rule",
     "ValueChainConnected",
     "accessibility_rules",
+    "hub_distances",
     "load_rules",
     "parse_rules",
     "register_rule_type",
@@ -60,6 +63,8 @@ __all__ = [
 _AT_LIMIT_M = 1e-6
 _MAX_LIMIT_KM = 600.0  # larger than South Korea: a limit above it is a unit mistake
 _BETWEEN = ("hub_to_linked", "links")
+INFO_RULE_TYPE = "hub_distance"
+"""Rule type of the distances listed as information when a plan states no distance rule."""
 
 
 @dataclass(frozen=True)
@@ -68,14 +73,22 @@ class Check:
 
     ``value_km``, ``limit_km`` and ``margin_km`` are ``None`` for rules that
     measure nothing (``value_chain_connected``); ``margin_km`` is
-    ``limit_km - value_km``, negative when the check fails.
+    ``limit_km - value_km``, negative when the check fails. ``passed`` compares
+    the measured value with the limit; ``verdict`` also weighs ``range_km``,
+    the interval the true distance lies in given the data's uncertainty
+    (:mod:`sandan_geo.uncertainty`): ``pass``, ``fail`` or ``uncertain``
+    (``info`` for a distance listed with no limit). ``from_extent`` and
+    ``to_extent`` say what each end was measured from (``official``, ``user``,
+    ``approximate``, ``points`` or ``point``).
 
     Examples
     --------
     >>> c = Check("max_distance(7.5 km, boundary, hub_to_linked)", "max_distance",
     ...           "a", "b", "boundary", 3.2, 7.5, True)
-    >>> c.margin_km
-    4.3
+    >>> c.margin_km, c.verdict
+    (4.3, 'pass')
+    >>> replace(c, range_km=(1.2, 7.9)).verdict
+    'uncertain'
     """
 
     rule: str
@@ -94,6 +107,21 @@ class Check:
     path: tuple[tuple[float, float], ...] | None = None
     note: str | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)
+    range_km: tuple[float, float] | None = None
+    from_extent: str | None = None
+    to_extent: str | None = None
+    uncertainty_m: tuple[float, float] | None = None
+
+    @property
+    def verdict(self) -> str:
+        """``pass``, ``fail``, ``uncertain`` or ``info`` (see the class docstring)."""
+        if self.rule_type == INFO_RULE_TYPE:
+            return "info"
+        if self.range_km is None or self.limit_km is None:
+            return "pass" if self.passed else "fail"
+        return verdict_for(
+            (km_to_m(self.range_km[0]), km_to_m(self.range_km[1])), km_to_m(self.limit_km)
+        )
 
     @property
     def margin_km(self) -> float | None:
@@ -225,11 +253,12 @@ class MaxDistance:
         limit_m = km_to_m(self.km)
         out = []
         for u, v in _pairs(G, self.between):
-            d = m.distance(node_site(G, u), node_site(G, v))
-            out.append(self._check(u, v, d, limit_m))
+            a, b = node_site(G, u), node_site(G, v)
+            d = m.distance(a, b)
+            out.append(self._check(u, v, d, limit_m, _spread(m, a, b, d)))
         return out
 
-    def _check(self, u: str, v: str, d: Distance, limit_m: float) -> Check:
+    def _check(self, u: str, v: str, d: Distance, limit_m: float, spread: dict[str, Any]) -> Check:
         return Check(
             rule=self.describe(),
             rule_type=self.type,
@@ -245,7 +274,61 @@ class MaxDistance:
             minutes=d.minutes,
             path=d.path,
             detail=dict(d.detail),
+            **spread,
         )
+
+
+def _spread(m: Metric, a: Site, b: Site, d: Distance) -> dict[str, Any]:
+    """The uncertainty fields of a check measured with ``m`` between ``a`` and ``b``."""
+    out: dict[str, Any] = {"from_extent": a.extent_source, "to_extent": b.extent_source}
+    u_a, u_b = site_uncertainty_m(a, m), site_uncertainty_m(b, m)
+    if u_a is None or u_b is None:
+        return out
+    lo, hi = distance_range_m(d.value_m, u_a, u_b)
+    out["range_km"] = (m_to_km(lo), m_to_km(hi))
+    out["uncertainty_m"] = (u_a, u_b)
+    return out
+
+
+def hub_distances(G: nx.DiGraph, metric: str | Metric | None = None) -> list[Check]:
+    """Each site's distance from the hub, listed as information (no limit, verdict ``info``).
+
+    What :func:`~sandan_geo.check_plan` reports for a plan that states no
+    distance rule, so that every plan validates.
+
+    Examples
+    --------
+    >>> from sandan_geo import load_plan, plan_to_graph
+    >>> checks = hub_distances(plan_to_graph(load_plan("gwangju-2020")), "centroid")
+    >>> checks[0].verdict, checks[0].metric, checks[0].range_km is not None
+    ('info', 'centroid', True)
+    """
+    m = get_metric(metric)
+    out = []
+    for u, v in _pairs(G, "hub_to_linked"):
+        a, b = node_site(G, u), node_site(G, v)
+        d = m.distance(a, b)
+        out.append(
+            Check(
+                rule=f"{INFO_RULE_TYPE}({m.name})",
+                rule_type=INFO_RULE_TYPE,
+                from_=u,
+                to=v,
+                metric=d.metric,
+                value_km=m_to_km(d.value_m),
+                limit_km=None,
+                passed=True,
+                from_point=d.from_point,
+                to_point=d.to_point,
+                approximate=d.approximate,
+                minutes=d.minutes,
+                path=d.path,
+                note="information: the plan states no distance rule",
+                detail=dict(d.detail),
+                **_spread(m, a, b, d),
+            )
+        )
+    return out
 
 
 @dataclass(frozen=True)
@@ -282,7 +365,8 @@ class MaxTravelTime:
         m = get_metric(self.metric)
         out = []
         for u, v in _pairs(G, self.between):
-            d = m.distance(node_site(G, u), node_site(G, v))
+            a, b = node_site(G, u), node_site(G, v)
+            d = m.distance(a, b)
             if d.minutes is None:
                 raise RuleError(
                     f"metric '{m.name}' reports no travel time",
@@ -305,6 +389,8 @@ class MaxTravelTime:
                     limit_minutes=self.minutes,
                     path=d.path,
                     detail=dict(d.detail),
+                    from_extent=a.extent_source,
+                    to_extent=b.extent_source,
                 )
             )
         return out
@@ -338,8 +424,28 @@ class ValueChainConnected:
     def evaluate(self, G: nx.DiGraph) -> list[Check]:
         """One check per linked site: is there a path from the hub?"""
         H = G if self.directed else G.to_undirected(as_view=True)
+        pairs = _pairs(G, "hub_to_linked")
+        if pairs and G.number_of_edges() == 0:
+            hub = pairs[0][0]
+            return [
+                Check(
+                    rule=self.describe(),
+                    rule_type=self.type,
+                    from_=hub,
+                    to=hub,
+                    metric=None,
+                    value_km=None,
+                    limit_km=None,
+                    passed=False,
+                    note=(
+                        f"the plan has no value-chain links, so none of its {len(pairs)} linked "
+                        "sites is tied to the hub; add links (from, to, relation), or in a "
+                        "GeoJSON plan LineString features with 'from' and 'to' properties"
+                    ),
+                )
+            ]
         out = []
-        for hub, site in _pairs(G, "hub_to_linked"):
+        for hub, site in pairs:
             try:
                 path = nx.shortest_path(H, hub, site)
                 note = " → ".join(path)
@@ -475,23 +581,25 @@ def parse_rules(spec: Any, *, metric: str | Metric | None = None) -> tuple[Rule,
     items = spec if isinstance(spec, list | tuple) else [spec]
     if not items:
         raise RuleError("the rule list is empty", hint="give a preset name or at least one rule")
-    rules: list[Rule] = []
-    for i, item in enumerate(items):
-        rules.extend(_parse_one(item, i))
     if metric is not None:
         get_metric(metric)
+    rules: list[Rule] = []
+    for i, item in enumerate(items):
+        rules.extend(_parse_one(item, i, metric))
+    if metric is not None:
         rules = [r.with_metric(metric) for r in rules]
     return tuple(rules)
 
 
-def _parse_one(item: Any, i: int) -> list[Rule]:
+def _parse_one(item: Any, i: int, metric: str | Metric | None = None) -> list[Rule]:
+    """One rule specification; ``metric`` replaces a mapping's own before it is checked."""
     if isinstance(item, str):
         if item not in PRESETS:
             raise RuleError(
                 f"unknown preset {item!r}",
                 hint=f"presets: {', '.join(sorted(PRESETS))}; or give a list of rules",
             )
-        return list(accessibility_rules(PRESETS[item]))
+        return list(accessibility_rules(PRESETS[item], metric=metric or DEFAULT_METRIC))
     if isinstance(item, Rule):
         return [item]
     if not isinstance(item, Mapping):
@@ -504,6 +612,9 @@ def _parse_one(item: Any, i: int) -> list[Rule]:
         known = ", ".join(sorted(_RULE_TYPES))
         raise RuleError(f"rule {i + 1}: unknown rule type {kind!r}", hint=f"use one of: {known}")
     factory, allowed = _RULE_TYPES[kind]
+    if metric is not None and "metric" in allowed:
+        # the override is checked, the rule's own metric need not exist (e.g. road, no roads)
+        item = {**item, "metric": metric}
     extra = sorted(str(k) for k in item if k != "type" and k not in allowed)
     if extra:
         raise RuleError(
