@@ -19,7 +19,8 @@ START, END = "<!-- verdicts:start -->", "<!-- verdicts:end -->"
 
 def verdict_table() -> str:
     rows = [
-        "| plan | linked site | limit | centroid: km (result, margin) | boundary: km (result, margin) |",
+        "| plan | linked site | limit | centroid: km [range] verdict (margin) "
+        "| boundary: km [range] verdict (margin) |",
         "| --- | --- | ---: | --- | --- |",
     ]
     for pid in ("daegu-2020", "jeonnam-2020"):
@@ -36,8 +37,12 @@ def verdict_table() -> str:
             cells = []
             for metric in ("centroid", "boundary"):
                 c = by_metric[metric][m.key]
-                verdict = "pass" if c.passed else "**FAIL**"
-                cells.append(f"{c.value_km:.2f} ({verdict}, {c.margin_km:+.2f})")
+                verdict = {"pass": "pass", "fail": "**FAIL**", "uncertain": "*uncertain*"}
+                lo, hi = c.range_km
+                cells.append(
+                    f"{c.value_km:.2f} [{lo:.2f}–{hi:.2f}] {verdict[c.verdict]} "
+                    f"({c.margin_km:+.2f})"
+                )
             limit = by_metric["centroid"][m.key].limit_km
             rows.append(f"| {pid} | {m.site.name_ko} | {limit:g} km | {cells[0]} | {cells[1]} |")
     return "\n".join(rows)

@@ -65,6 +65,7 @@ from .model import Kind, Link, Part, Plan, PlanSite, Role, Site
 from .official import (
     attach_boundaries,
     describe_attach,
+    find_site_key,
     normalize_name,
     read_official_sites,
 )
@@ -139,6 +140,7 @@ __all__ = [
     "compare_plans",
     "describe_attach",
     "distance_range_m",
+    "find_site_key",
     "gdfs_to_graph",
     "get_metric",
     "graph_to_gdfs",

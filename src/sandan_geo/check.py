@@ -60,6 +60,9 @@ class Report:
         ``"none"`` (the plan states no rule: structure checked, distances listed).
     site_names
         Korean name of each site key, for readable output.
+    boundaries
+        What attaching a boundary file did (``plan.meta["boundaries"]``, see
+        :func:`~sandan_geo.attach_boundaries`), or ``None``.
 
     Examples
     --------
@@ -75,6 +78,7 @@ class Report:
     rules: tuple[str, ...]
     rules_source: str
     site_names: Mapping[str, str] = field(default_factory=dict)
+    boundaries: Mapping[str, Any] | None = None
 
     @property
     def passed(self) -> bool:
@@ -180,4 +184,5 @@ def check_plan(
         rules=tuple(r.describe() for r in parsed),
         rules_source=source,
         site_names={k: d.get("name_ko") or k for k, d in G.nodes(data=True)},
+        boundaries=(G.graph.get("meta") or {}).get("boundaries"),
     )

@@ -23,6 +23,7 @@ import click
 import sandan_geo as sg
 
 from ._io import write_text_atomic
+from .report import _plain
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_ENV, EXIT_UNCERTAIN = 0, 1, 2, 3, 4
 
@@ -137,27 +138,47 @@ def _rule_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def _boundary_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option(
-        "--encoding", help="Attribute encoding of the boundary file, e.g. cp949 (EUC-KR)."
+        "--encoding",
+        help="Text encoding of the plan and boundary files, e.g. cp949 (EUC-KR); "
+        "detected when not given.",
     )(f)
     f = click.option(
-        "--key-field", help="Attribute of the boundary file holding site keys (with --boundaries)."
+        "--name-field",
+        help="Attribute of the boundary file holding complex names (default: DAN_NAME, 단지명, "
+        "name_ko, name).",
+    )(f)
+    f = click.option(
+        "--key-field",
+        help="Attribute of the boundary file holding site keys, for a file of your own "
+        "(default: match DAN_ID codes, then names).",
     )(f)
     f = click.option(
         "--boundaries",
         type=click.Path(dir_okay=False),
-        help="Official outlines (shapefile/GeoPackage) to replace approximate extents.",
+        help="Official outlines (the DAM_DAN layer, or any shapefile/GeoPackage/GeoJSON) to "
+        "replace approximate extents; matched by DAN_ID, else by name.",
     )(f)
     return f
 
 
 def _load(
-    plan: str, boundaries: str | None, key_field: str | None, encoding: str | None
+    ctx: click.Context,
+    plan: str,
+    boundaries: str | None,
+    key_field: str | None,
+    encoding: str | None,
+    name_field: str | None = None,
 ) -> sg.Plan:
-    p = sg.load_plan(plan)
+    p = sg.load_plan(plan, encoding=encoding)
     if boundaries:
-        if not key_field:
-            raise click.UsageError("--boundaries needs --key-field (the attribute with site keys)")
-        p = sg.attach_boundaries(p, boundaries, key_field=key_field, encoding=encoding)
+        p = sg.attach_boundaries(
+            p, boundaries, key_field=key_field, name_field=name_field, encoding=encoding
+        )
+        if not ctx.obj.get("quiet"):
+            click.echo(
+                f"boundaries for {_plain(p.id)}: {_plain(sg.describe_attach(p.meta['boundaries']))}",
+                err=True,
+            )
     return p
 
 
@@ -282,9 +303,10 @@ def show_cmd(
     boundaries: str | None,
     key_field: str | None,
     encoding: str | None,
+    name_field: str | None,
 ) -> None:
     """Show a plan: its sites, roles, value-chain links and distances."""
-    p = _load(plan, boundaries, key_field, encoding)
+    p = _load(ctx, plan, boundaries, key_field, encoding, name_field)
     if fmt == "json":
         text = json.dumps(sg.plan_to_dict(p), ensure_ascii=False, indent=2) + "\n"
     elif fmt == "geojson":
@@ -295,7 +317,6 @@ def show_cmd(
 
 
 def _show_text(p: sg.Plan) -> str:
-    from .report import _plain
 
     hub = p.hub.site
     lines = [f"{_plain(p.id)}  {_plain(p.name)}"]
@@ -349,6 +370,7 @@ def validate_cmd(
     boundaries: str | None,
     key_field: str | None,
     encoding: str | None,
+    name_field: str | None,
 ) -> None:
     """Check PLAN(s) against accessibility and value-chain rules.
 
@@ -366,7 +388,7 @@ def validate_cmd(
     reports = []
     with _progress(ids, "validating") as items:
         for pid in items:
-            plan = _load(pid, boundaries, key_field, encoding)
+            plan = _load(ctx, pid, boundaries, key_field, encoding, name_field)
             reports.append(sg.check_plan(plan, rules, metric=metric, max_km=max_km))
     one: Any = reports[0] if len(reports) == 1 else reports
     if fmt == "json":
@@ -429,6 +451,7 @@ def map_cmd(
     boundaries: str | None,
     key_field: str | None,
     encoding: str | None,
+    name_field: str | None,
 ) -> None:
     """Map PLAN(s): sites, extents, value chain, and the checks with their verdict.
 
@@ -444,7 +467,7 @@ def map_cmd(
     if metric is not None:
         sg.get_metric(metric)
     rules = _resolve_rules(rules_arg)
-    loaded = [_load(pid, boundaries, key_field, encoding) for pid in ids]
+    loaded = [_load(ctx, pid, boundaries, key_field, encoding, name_field) for pid in ids]
     reports: list[sg.Report | None] = []
     for plan in loaded:
         if no_check or (rules is None and max_km is None and plan.rules is None):
@@ -512,7 +535,6 @@ def candidates_cmd(
     output: str | None,
 ) -> None:
     """Sites within reach of HUB (a site key), nearest first, with shared industries."""
-    from .report import _plain
 
     sites = sg.load_sites(sites_file) if sites_file else sg.builtin_sites()
     if hub not in sites:
@@ -582,7 +604,6 @@ def compare_cmd(
     output: str | None,
 ) -> None:
     """Compare PLANs side by side: sites, spread from the hub, industries, shared sites."""
-    from .report import _plain
 
     frame = sg.compare_plans(list(plans), metrics=list(metrics) or ["centroid", "boundary"])
     if fmt == "json":
@@ -594,7 +615,7 @@ def compare_cmd(
         dist_cols = [c for c in frame.columns if c.startswith(("max_km_", "median_km_"))]
         for row in frame.to_dict(orient="records"):
             lines.append(
-                f"{_plain(row['id'])}  (announced {row['announced'] or '?'}): hub "
+                f"{_plain(row['id'])}  (announced {_cell(row['announced'])}): hub "
                 f"{_plain(row['hub'])}, {row['n_linked']} linked"
             )
             if row["industries"]:
@@ -615,21 +636,21 @@ def compare_cmd(
 
 
 @cli.command("site")
-@click.argument("key")
+@click.argument("key", metavar="KEY_OR_NAME")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def site_cmd(key: str, fmt: str) -> None:
-    """Show a built-in site and every plan and role it has had."""
-    from .report import _plain
+    """Show a built-in site (by key, Korean name or alias) and every plan and role it has had."""
 
-    history = sg.site_history(key)
     sites = sg.builtin_sites()
+    key = sg.find_site_key(key, sites) if key not in sites else key
+    history = sg.site_history(key)
     if fmt == "json":
         click.echo(history.to_json(orient="records", force_ascii=False, indent=2))
         return
     if key in sites:
         s = sites[key]
         kind = s.kind.value if s.kind else "?"
-        conf = "low (estimate)" if s.point_approximate else "medium or high"
+        conf = s.point_confidence or "not stated"
         area = f"{s.area_m2 / 1e6:.2f} km²" if s.area_m2 else "area unknown"
         click.echo(f"{key}  {_plain(s.name_ko)}  ({kind}; {_plain(s.province or '?')}; {area})")
         click.echo(f"  point: {s.lon:.5f}, {s.lat:.5f}  (confidence: {conf})")
@@ -638,9 +659,16 @@ def site_cmd(key: str, fmt: str) -> None:
         return
     for row in history.to_dict(orient="records"):
         click.echo(
-            f"  {row['announced'] or '?'}  {row['plan']:<16} {row['role']:<15} "
-            f"hub {row['hub']}  (program year {row['program_year'] or '?'})"
+            f"  {_cell(row['announced'])}  {_plain(row['plan']):<16} {row['role']:<15} "
+            f"hub {_plain(row['hub'])}  (program year {_cell(row['program_year'])})"
         )
+
+
+def _cell(value: Any) -> str:
+    """A table cell for a terminal: ``?`` for a missing value (None, NaN), never ``nan``."""
+    if value is None or (isinstance(value, float) and value != value) or value == "":
+        return "?"
+    return _plain(value)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -29,6 +29,7 @@ from .errors import UnknownSiteError
 from .load import builtin_plan_ids, builtin_sites, load_plan
 from .measure import Metric, get_metric
 from .model import Plan, PlanSite
+from .official import find_site_key
 
 __all__ = ["compare_plans", "shared_sites", "site_history"]
 
@@ -187,6 +188,9 @@ def site_history(key: str, plans: Sequence[Plan | str] | None = None) -> pd.Data
     loaded = _as_plans(builtin_plan_ids() if plans is None else plans)
     rows: list[dict[str, object]] = []
     known = key in builtin_sites()
+    if not known and not any(_site_key(m) == key for plan in loaded for m in plan.sites):
+        key = find_site_key(key, builtin_sites())  # a Korean name or an alias
+        known = True
     for plan in _by_date(loaded):
         for member in plan.sites:
             if _site_key(member) != key:

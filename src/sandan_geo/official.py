@@ -52,6 +52,7 @@ __all__ = [
     "attach_boundaries",
     "base_name",
     "describe_attach",
+    "find_site_key",
     "kind_from_danji_type",
     "normalize_name",
     "read_official_sites",
@@ -214,6 +215,15 @@ def _outline(geoms: Any, where: str, path: Path) -> Any:
     """Union of matched features in lon/lat, checked: polygonal, valid, inside Korea."""
     from shapely import MultiPolygon, Polygon
 
+    kinds = sorted({"None" if g is None or g.is_empty else g.geom_type for g in geoms})
+    odd = [k for k in kinds if k not in ("Polygon", "MultiPolygon")]
+    if odd:
+        raise GeometryError(
+            f"{where}: boundary type is {odd[0]!r}"
+            + (" (no geometry)" if odd[0] == "None" else ""),
+            path=str(path),
+            hint="give Polygon or MultiPolygon outlines",
+        )
     try:
         geom = geoms.union_all()
     except Exception as err:  # GEOS topology errors
@@ -442,6 +452,56 @@ def attach_boundaries(
         "sites": sites_summary,
     }
     return replace(plan, sites=tuple(members), meta={**plan.meta, "boundaries": record})
+
+
+def find_site_key(query: str, sites: Mapping[str, Site]) -> str:
+    """The key of the site ``query`` names: a key, a Korean or English name, an alias, a part.
+
+    Names are compared normalised (:func:`normalize_name`), then without the
+    kind suffix when that leaves one site.
+
+    Raises
+    ------
+    UnknownSiteError
+        No site has that key or name; the message suggests the closest names.
+
+    Examples
+    --------
+    >>> from sandan_geo import builtin_sites
+    >>> find_site_key("광양 국가산업단지", builtin_sites()), find_site_key("gwangyang", builtin_sites())
+    ('gwangyang', 'gwangyang')
+    >>> find_site_key("광양국가산단지", builtin_sites())
+    Traceback (most recent call last):
+    ...
+    sandan_geo.errors.UnknownSiteError: no site '광양국가산단지'; did you mean 광양국가산업단지 (gwangyang)?...
+    """
+    import difflib
+
+    from .errors import UnknownSiteError
+
+    if query in sites:
+        return query
+    wanted = normalize_name(query)
+    names: dict[str, set[str]] = {}
+    bases: dict[str, set[str]] = {}
+    for key, site in sites.items():
+        for name in [*_site_names(site), site.name_en or "", key]:
+            if name:
+                names.setdefault(normalize_name(name), set()).add(key)
+                bases.setdefault(base_name(name), set()).add(key)
+    for index, probe in ((names, wanted), (bases, base_name(query))):
+        hits = index.get(probe, set())
+        if len(hits) == 1:
+            return next(iter(hits))
+    shown = {normalize_name(s.name_ko): f"{s.name_ko} ({k})" for k, s in sites.items()}
+    shown.update({normalize_name(k): f"{sites[k].name_ko} ({k})" for k in sites})
+    close = difflib.get_close_matches(wanted, list(shown), n=3, cutoff=0.5)
+    hint = (
+        f"did you mean {', '.join(dict.fromkeys(shown[c] for c in close))}?"
+        if close
+        else "list the sites with `sandan-geo sites` (Python: builtin_sites())"
+    )
+    raise UnknownSiteError(f"no site {query!r}", hint=hint)
 
 
 def describe_attach(record: Mapping[str, Any]) -> str:

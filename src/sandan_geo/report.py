@@ -35,6 +35,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .check import Report
+from .official import describe_attach
 from .rules import Check
 
 if TYPE_CHECKING:
@@ -125,6 +126,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "verdict": report.verdict,
         "rules": list(report.rules),
         "rules_source": report.rules_source,
+        "boundaries": None if report.boundaries is None else dict(report.boundaries),
         "checks": [_check_dict(report, c) for c in report.checks],
     }
 
@@ -233,6 +235,11 @@ def to_markdown(report: Report | Sequence[Report]) -> str:
         f"**Verdict: {_verdict_line(report)}**. Rules ({report.rules_source}): "
         + "; ".join(f"`{_plain(r).replace('`', '')}`" for r in report.rules),
         "",
+        *(
+            [f"Boundaries: {_md(describe_attach(report.boundaries))}", ""]
+            if report.boundaries
+            else []
+        ),
         "| rule | from | to | metric | value (km) | range (km) | limit (km) | margin (km) "
         "| verdict |",
         "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- |",
@@ -275,6 +282,8 @@ def to_text(report: Report | Sequence[Report]) -> str:
         f"{_plain(report.plan)}  {_plain(report.plan_name)}: {_verdict_line(report)}",
         f"  rules ({report.rules_source}): " + "; ".join(_plain(r) for r in report.rules),
     ]
+    if report.boundaries:
+        lines.append(f"  boundaries: {_plain(describe_attach(report.boundaries))}")
     for c in report.checks:
         mark = _VERDICT_WORD[c.verdict]
         a = _plain(report.site_names.get(c.from_, c.from_))
