@@ -124,7 +124,9 @@ def test_a_layer_that_matches_nothing_is_an_input_error_naming_the_fields(tmp_pa
 
 def test_korean_field_names_and_a_chosen_name_field(tmp_path):
     frame = gpd.GeoDataFrame(
-        {"단지명": ["서대구산단"], "구분": ["일반산업단지"]}, geometry=[SEODAEGU_BOX], crs="EPSG:4326"
+        {"단지명": ["서대구산단"], "구분": ["일반산업단지"]},
+        geometry=[SEODAEGU_BOX],
+        crs="EPSG:4326",
     ).to_crs("EPSG:5186")
     path = tmp_path / "korean.shp"
     frame.to_file(path, encoding="cp949")
@@ -219,20 +221,35 @@ def test_geojson_plan_as_qgis_writes_it(tmp_path):
         "features": [
             {
                 "type": "Feature",
-                "properties": {"fid": 1, "key": "hub1", "name": "거점", "role": "거점산단",
-                               "industries": nfd, "비고": None, "uncertainty_m": 250},
+                "properties": {
+                    "fid": 1,
+                    "key": "hub1",
+                    "name": "거점",
+                    "role": "거점산단",
+                    "industries": nfd,
+                    "비고": None,
+                    "uncertainty_m": 250,
+                },
                 "geometry": {"type": "Point", "coordinates": [128.50, 35.84]},
             },
             {
                 "type": "Feature",
-                "properties": {"fid": 2, "key": "z1", "name": "지역", "role": "연계지역",
-                               "비고": "확인 필요"},
+                "properties": {
+                    "fid": 2,
+                    "key": "z1",
+                    "name": "지역",
+                    "role": "연계지역",
+                    "비고": "확인 필요",
+                },
                 "geometry": {"type": "Point", "coordinates": [128.55, 35.88]},
             },
             {
                 "type": "Feature",
                 "properties": {"fid": 3, "from": "z1", "to": "hub1", "relation": "인력"},
-                "geometry": {"type": "LineString", "coordinates": [[128.55, 35.88], [128.5, 35.84]]},
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [[128.55, 35.88], [128.5, 35.84]],
+                },
             },
         ],
     }
@@ -306,6 +323,8 @@ def test_cli_attach_reports_on_stderr_and_in_the_json(tmp_path):
     assert "boundaries for mine: DAM_DAN.shp: 2 of 3 sites got an official outline" in r.stderr
     report = json.loads(r.stdout)
     assert report["boundaries"]["sites"]["hub1"]["by"] == "DAN_ID"
-    check = next(c for c in report["checks"] if c["to"] == "l1" and c["rule_type"] == "max_distance")
+    check = next(
+        c for c in report["checks"] if c["to"] == "l1" and c["rule_type"] == "max_distance"
+    )
     assert (check["from_extent"], check["to_extent"]) == ("official", "official")
     assert check["range_km"] == [check["value_km"], check["value_km"]]  # no uncertainty left

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import traceback
 import warnings
@@ -41,8 +42,36 @@ def _exit_code(reports: Sequence[sg.Report | None]) -> int:
     return EXIT_UNCERTAIN if "uncertain" in verdicts else EXIT_OK
 
 
+# Python names in library messages, and what they are called on the command line
+_OPTION_NAMES = {
+    "encoding": "--encoding",
+    "key_field": "--key-field",
+    "name_field": "--name-field",
+    "code_field": "--key-field",
+    "max_km": "--max-km",
+    "rules": "--rules",
+    "metric": "--metric",
+    "roads": "--roads",
+    "vworld_key": "--vworld-key",
+    "plan": "--plan",
+}
+_PY_ARG = re.compile(r"\b(" + "|".join(_OPTION_NAMES) + r")=(?:'([^']*)'|\.\.\.|(?=[\s,;)]|$))")
+_PY_CALLS = {"builtin_sites()": "`sandan-geo sites`", "builtin_plan_ids()": "`sandan-geo plans`"}
+
+
+def _cli_words(text: str) -> str:
+    """A library message in the command line's words: ``encoding='cp949'`` → ``--encoding cp949``."""
+    text = re.sub(r" \((?:CLI|Python)[: ][^)]*\)", "", text)
+    text = _PY_ARG.sub(
+        lambda m: _OPTION_NAMES[m.group(1)] + (f" {m.group(2)}" if m.group(2) else ""), text
+    )
+    for call, command in _PY_CALLS.items():
+        text = text.replace(call, command)
+    return text
+
+
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    return " ".join(_cli_words(str(text)).split())
 
 
 class _Group(click.Group):

@@ -24,6 +24,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+MAX_MESSAGE_CHARS = 1000
+"""About how long an error's one line may grow: further problems are counted, not listed
+(``error.problems`` keeps them all)."""
+
 # C0/C1 controls (newline, ESC, ...), line/paragraph separators and bidi overrides
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
@@ -89,11 +93,20 @@ class InputError(SandanGeoError, ValueError):
         self.site = site
         self.field = field
         self.hint = hint
-        self.problems: tuple[str, ...] = tuple(problems) or (problem,)
+        self.problems: tuple[str, ...] = tuple(dict.fromkeys(problems)) or (problem,)
         msg = self._compose(problem)
-        if len(self.problems) > 1:
-            others = "; ".join(self.problems[1:])
-            msg = f"{msg} (and {len(self.problems) - 1} more: {others})"
+        others = [p for p in self.problems[1:] if p != problem]
+        if others:
+            shown: list[str] = []
+            room = MAX_MESSAGE_CHARS - len(msg)
+            for p in others:
+                if len(p) + 2 > room and shown:
+                    break
+                shown.append(p[: max(room, 80)])
+                room -= len(shown[-1]) + 2
+            rest = len(others) - len(shown)
+            tail = f"; … and {rest:,} more" if rest else ""
+            msg = f"{msg} (and {len(others):,} more: {'; '.join(shown)}{tail})"
         super().__init__(_escape_controls(msg))
 
     def _compose(self, problem: str) -> str:

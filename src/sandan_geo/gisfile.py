@@ -246,7 +246,7 @@ def read_gis(
             )
     if frame.crs is None:
         raise GeometryError(
-            f"{what} has no CRS (.prj missing)",
+            "file has no CRS (.prj missing)",
             path=str(p),
             hint="define its CRS in a GIS, e.g. EPSG:5186 for the national boundary layer",
         )

@@ -499,7 +499,7 @@ def find_site_key(query: str, sites: Mapping[str, Site]) -> str:
     hint = (
         f"did you mean {', '.join(dict.fromkeys(shown[c] for c in close))}?"
         if close
-        else "list the sites with `sandan-geo sites` (Python: builtin_sites())"
+        else "list the sites with builtin_sites()"
     )
     raise UnknownSiteError(f"no site {query!r}", hint=hint)
 
