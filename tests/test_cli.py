@@ -6,9 +6,12 @@ import json
 import subprocess
 import sys
 
+import pyproj
 import pytest
+import shapely
 from click.testing import CliRunner
 
+import sandan_geo as sg
 from sandan_geo.cli import cli
 
 
@@ -37,7 +40,46 @@ def test_validate_json_contract(run):
     assert data["plan"] == "jeonnam-2020"
     for c in data["checks"]:
         assert {"rule", "from", "to", "metric", "value_km", "limit_km", "passed"} <= set(c)
-    assert r.exit_code == (0 if data["passed"] else 1)
+    assert r.exit_code == {"pass": 0, "fail": 1, "uncertain": 4}[data["verdict"]]
+    assert data["passed"] == all(c["passed"] for c in data["checks"])
+
+
+@pytest.mark.parametrize(
+    ("raised", "code", "message"),
+    [
+        (
+            lambda: shapely.errors.GEOSException("TopologyException: side location conflict"),
+            2,
+            "a geometry in the input cannot be processed (TopologyException",
+        ),
+        (
+            lambda: pyproj.exceptions.CRSError("Invalid projection"),
+            2,
+            "a coordinate reference system in the input cannot be used",
+        ),
+        (lambda: MemoryError(), 3, "not enough memory for this input"),
+    ],
+    ids=["geos", "proj", "memory"],
+)
+def test_geos_proj_and_memory_errors_are_one_line_not_tracebacks(run, raised, code, message):
+    class Exploding:
+        name = "exploding"
+
+        def distance(self, a, b):
+            raise raised()
+
+    import importlib
+
+    measure = importlib.import_module("sandan_geo.measure")
+
+    sg.register_metric(Exploding())
+    try:
+        r = run("validate", "daegu-2020", "--metric", "exploding")
+    finally:
+        measure.METRICS.pop("exploding", None)
+    assert r.exit_code == code, r.output
+    assert "Traceback" not in r.output and r.stderr.count("\n") == 1
+    assert r.stderr.startswith("sandan-geo: error: ") and message in r.stderr
 
 
 def test_exit_code_follows_the_verdict(run):

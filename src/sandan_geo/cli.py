@@ -71,7 +71,12 @@ def _cli_words(text: str) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(_cli_words(str(text)).split())
+    """One terminal line: CLI words, no control sequences or bidi overrides, at most ~1 kB."""
+    line = _plain(" ".join(_cli_words(str(text)).split()))
+    return line if len(line) <= _MAX_LINE else line[: _MAX_LINE - 1] + "…"
+
+
+_MAX_LINE = 1200
 
 
 class _Group(click.Group):
@@ -89,6 +94,18 @@ class _Group(click.Group):
             _fail(ctx, err, EXIT_ENV)
         except sg.SandanGeoError as err:
             _fail(ctx, err, EXIT_INPUT)
+        except MemoryError as err:
+            _fail(
+                ctx,
+                _CliError("not enough memory for this input; give a smaller file"),
+                EXIT_ENV,
+                err,
+            )
+        except Exception as err:
+            mapped = _foreign_error(err)
+            if mapped is None:
+                raise
+            _fail(ctx, mapped, EXIT_INPUT, err)
         except KeyboardInterrupt:
             click.echo("sandan-geo: interrupted", err=True)
             ctx.exit(130)
@@ -106,9 +123,35 @@ def _show_warning(
     click.echo(f"sandan-geo: warning: {_one_line(str(message))}", err=True)
 
 
-def _fail(ctx: click.Context, err: BaseException, code: int) -> NoReturn:
+class _CliError(sg.SandanGeoError):
+    """An error message built by the command line itself."""
+
+
+def _foreign_error(err: Exception) -> sg.SandanGeoError | None:
+    """GEOS topology and PROJ errors from odd input, as our own input error (exit 2)."""
+    import pyproj
+    import shapely.errors
+
+    if isinstance(err, shapely.errors.GEOSException | shapely.errors.ShapelyError):
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        return sg.GeometryError(
+            f"a geometry in the input cannot be processed ({first})",
+            hint="fix the outlines in a GIS (e.g. QGIS 'Fix geometries') and try again",
+        )
+    if isinstance(err, pyproj.exceptions.ProjError | pyproj.exceptions.CRSError):
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        return sg.GeometryError(
+            f"a coordinate reference system in the input cannot be used ({first})",
+            hint="give the file an EPSG CRS, e.g. EPSG:5186 or EPSG:4326",
+        )
+    return None
+
+
+def _fail(
+    ctx: click.Context, err: BaseException, code: int, cause: BaseException | None = None
+) -> NoReturn:
     if (ctx.obj or {}).get("verbose"):
-        traceback.print_exception(err)
+        traceback.print_exception(cause or err)
     click.echo(f"sandan-geo: error: {_one_line(str(err))}", err=True)
     ctx.exit(code)
 
