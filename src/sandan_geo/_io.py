@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import stat
+import sys
 import tempfile
+import threading
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import InputError, OutputError, SandanGeoWarning
@@ -115,36 +119,105 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
 
 
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically; see :func:`write_text_atomic`."""
-    target = Path(path)
+    """Write ``data`` to ``path`` atomically; see :func:`write_text_atomic`.
+
+    What is not a plain file is never replaced by one: ``-`` writes to standard
+    output; a FIFO or a character device (``/dev/null``, ``/dev/stdout``) is
+    written through; a symbolic link is followed and the file it points to is
+    replaced (the link stays); a path ending in ``/``, a folder or a block device
+    is refused. SIGTERM or SIGHUP during the write leaves no temporary file.
+    """
+    if os.fspath(path) == "-":
+        out = sys.stdout.buffer
+        out.write(data)
+        out.flush()
+        return Path("-")
+    text_path = os.fspath(path)
+    target = Path(text_path)
+    if text_path.endswith(("/", os.sep)):
+        raise OutputError(f"{text_path}: names a folder; name a file to write")
+    if target.is_symlink():
+        target = Path(os.path.realpath(target))
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as err:
+        raise OutputError(f"{target}: cannot write ({err.strerror})") from err
+    if mode is not None and stat.S_ISDIR(mode):
+        raise OutputError(f"{target}: is a folder; name a file to write")
+    if mode is not None and (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
+        try:
+            with open(target, "wb") as fh:  # write through, as a shell redirection would
+                fh.write(data)
+        except OSError as err:
+            raise OutputError(f"{target}: cannot write ({err.strerror})") from err
+        return target
+    if mode is not None and not stat.S_ISREG(mode):
+        raise OutputError(f"{target}: is not a regular file (a block device or socket)")
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"{target}: folder '{folder}' does not exist; create it first")
-    if target.is_dir():
-        raise OutputError(f"{target}: is a folder; name a file to write")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as err:
         raise OutputError(f"{target}: cannot write in '{folder}' ({err.strerror})") from err
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if target.exists():
+    with _signals_raise():
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            if mode is not None:
+                with contextlib.suppress(OSError):
+                    os.chmod(tmp, mode & 0o777)
+            else:
+                mask = os.umask(0)
+                os.umask(mask)
+                os.chmod(tmp, 0o666 & ~mask)
+            os.replace(tmp, target)
+        except OSError as err:
             with contextlib.suppress(OSError):
-                os.chmod(tmp, target.stat().st_mode & 0o777)
-        else:
-            mask = os.umask(0)
-            os.umask(mask)
-            os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, target)
-    except OSError as err:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise OutputError(f"{target}: cannot write ({err.strerror})") from err
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+                os.unlink(tmp)
+            raise OutputError(f"{target}: cannot write ({err.strerror})") from err
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
     return target
+
+
+class _Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived while a temporary file existed."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _signals_raise() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into an exception for the block, so cleanup runs; then die of it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    wanted = [s for s in ("SIGTERM", "SIGHUP") if hasattr(signal, s)]
+    previous = {}
+
+    def handler(signum: int, frame: object) -> None:
+        raise _Terminated(signum)
+
+    for name in wanted:
+        num = getattr(signal, name)
+        previous[num] = signal.signal(num, handler)
+    try:
+        yield
+    except _Terminated as err:
+        for num, old in previous.items():
+            signal.signal(num, old)
+        previous.clear()
+        os.kill(os.getpid(), err.signum)  # the cleanup ran: now end as the signal asked
+        raise
+    finally:
+        for num, old in previous.items():
+            signal.signal(num, old)

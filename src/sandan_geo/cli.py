@@ -177,7 +177,8 @@ def _output_option(f: Callable[..., Any]) -> Callable[..., Any]:
         "-o",
         "--output",
         type=click.Path(dir_okay=False),
-        help="Write to this file (UTF-8, atomically) instead of stdout.",
+        help="Write to this file (UTF-8, atomically; '-' for stdout; a FIFO or device is "
+        "written through) instead of stdout.",
     )(f)
 
 
@@ -255,7 +256,9 @@ def _load(
 
 
 def _emit(ctx: click.Context, text: str, output: str | None) -> None:
-    if output:
+    if output == "-":
+        click.echo(text, nl=False)
+    elif output:
         write_text_atomic(output, text)
         if not ctx.obj.get("quiet"):
             click.echo(f"wrote {output}", err=True)
