@@ -123,7 +123,7 @@ def test_plan_without_rules_needs_a_limit_and_says_whose_limit_it_was():
     listed = check_plan(plan)  # no rule stated: structure checked, distances listed
     assert listed.rules_source == "none" and listed.rules == ("value_chain_connected",)
     info = [c for c in listed.checks if c.rule_type == "hub_distance"]
-    assert [c.to for c in info] == ["l1"] and info[0].verdict == "info"
+    assert [c.to for c in info] == ["l"] and info[0].verdict == "info"
     assert info[0].metric == "boundary" and info[0].limit_km is None
     assert check_plan(plan, metric="centroid").checks[0].metric == "centroid"
     assert check_plan(plan, max_km=2).rules_source == "max_km"

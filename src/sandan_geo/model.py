@@ -549,16 +549,22 @@ class Plan:
                 )
             seen.add(m.key)
         pairs: set[tuple[str, str]] = set()
+        # the known keys, shown once (the first unknown name) and at most 20 of them
+        shown = sorted(seen)
+        known: str | None = ", ".join(shown[:20]) + (
+            f", … {len(shown) - 20:,} more" if len(shown) > 20 else ""
+        )
         for i, link in enumerate(self.links):
             where = f"link {i + 1} ({link.source} -> {link.target})"
             for end, name in (("from", link.source), ("to", link.target)):
                 if name not in seen:
-                    known = ", ".join(sorted(seen)) or "none"
+                    listed = f" (sites: {known or 'none'})" if known is not None else ""
+                    known = None
                     problems.append(
                         (
                             UnknownSiteError,
-                            f"{where}: '{end}' names site '{name}', which is not in the plan "
-                            f"(sites: {known})",
+                            f"{where}: '{end}' names site '{name}', which is not in the plan"
+                            + listed,
                         )
                     )
             if link.source == link.target:
