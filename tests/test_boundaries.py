@@ -9,6 +9,7 @@ from shapely import Polygon, box
 from sandan_geo import (
     GeometryError,
     InputError,
+    SandanGeoWarning,
     SchemaError,
     attach_boundaries,
     check_plan,
@@ -28,11 +29,14 @@ def write_shapefile(folder, *, crs="EPSG:4326", cpg=True, geoms=None, codes=("se
     return path
 
 
-def test_cp949_shapefile_without_cpg_is_refused_with_the_fix(tmp_path):
+def test_cp949_shapefile_without_cpg_is_detected_and_read_as_cp949(tmp_path):
     path = write_shapefile(tmp_path, cpg=False)
-    with pytest.raises(InputError, match=r"CP949.*encoding='cp949'") as info:
-        attach_boundaries(load_plan("daegu-2020"), path, key_field="code")
-    assert "서대구산단" in str(info.value)  # shows what the text should have been
+    with pytest.warns(SandanGeoWarning, match=r"read as CP949.*'서대구산단'.*encoding='cp949'"):
+        plan = attach_boundaries(load_plan("daegu-2020"), path, key_field="code")
+    assert plan.meta["boundaries"]["encoding"] == "cp949"
+    assert plan.meta["boundaries"]["encoding_guessed"] is True
+    with pytest.raises(InputError, match="unknown encoding 'klingon'"):
+        attach_boundaries(load_plan("daegu-2020"), path, key_field="code", encoding="klingon")
 
 
 def test_cp949_shapefile_loads_with_encoding_or_cpg(tmp_path):

@@ -188,9 +188,13 @@ def site_history(key: str, plans: Sequence[Plan | str] | None = None) -> pd.Data
     loaded = _as_plans(builtin_plan_ids() if plans is None else plans)
     rows: list[dict[str, object]] = []
     known = key in builtin_sites()
+    hint = "list the sites with builtin_sites()"
     if not known and not any(_site_key(m) == key for plan in loaded for m in plan.sites):
-        key = find_site_key(key, builtin_sites())  # a Korean name or an alias
-        known = True
+        try:
+            key = find_site_key(key, builtin_sites())  # a Korean name or an alias
+            known = True
+        except UnknownSiteError as err:
+            hint = err.hint or hint
     for plan in _by_date(loaded):
         for member in plan.sites:
             if _site_key(member) != key:
@@ -210,7 +214,7 @@ def site_history(key: str, plans: Sequence[Plan | str] | None = None) -> pd.Data
     if not known:
         raise UnknownSiteError(
             f"no site '{key}' in the built-in sites or the plans given",
-            hint="list site keys with `sandan-geo sites`",
+            hint=hint,
         )
     columns = ["plan", "round", "announced", "program_year", "region", "role", "hub"]
     return pd.DataFrame(rows, columns=columns)

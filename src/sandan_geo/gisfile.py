@@ -27,6 +27,7 @@ Examples
 
 from __future__ import annotations
 
+import codecs
 import io
 import os
 import re
@@ -206,6 +207,13 @@ def read_gis(
     sandan_geo.errors.InputError: missing.shp: file not found; check the path
     """
     p = Path(path)
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(
+                f"unknown encoding {encoding!r}", path=str(p), hint="e.g. cp949 or utf-8"
+            ) from None
     if not p.exists():
         raise InputError("file not found", path=str(p), hint="check the path")
     if p.is_dir():
