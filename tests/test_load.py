@@ -428,3 +428,20 @@ def test_points_at_sea_are_still_flagged():
 
     assert not _on_land(128.5, 34.2)  # the Korea Strait
     assert not _on_land(130.5, 37.0)  # East Sea, east of 울릉도's waters
+
+
+def test_a_million_broken_features_cost_a_count_not_a_million_messages(tmp_path):
+    import sandan_geo as sg
+    from sandan_geo.load import MAX_PROBLEMS
+
+    path = tmp_path / "zeros.geojson"
+    path.write_text(
+        '{"type": "FeatureCollection", "features": [' + ",".join(["0"] * 1_000_000) + "]}",
+        encoding="utf-8",
+    )
+    with pytest.raises(sg.SchemaError) as info:
+        sg.load_plan(path)
+    err = info.value
+    assert len(err.problems) == MAX_PROBLEMS + 1
+    assert "1,000,000 problems in all, the first 1,000 kept" in str(err)
+    assert len(str(err)) < 1200

@@ -108,6 +108,11 @@ _PART_FIELDS = {"name", "name_ko", "name_en", "lon", "lat", "area_m2", "boundary
 # --------------------------------------------------------------------------- problems
 
 
+MAX_PROBLEMS = 1000
+"""Problems kept per input; more are counted (a broken file of a million features
+costs a count, not a million messages)."""
+
+
 class _Problems:
     """Collects every problem in an input, then raises them together."""
 
@@ -115,6 +120,7 @@ class _Problems:
         self.path = path
         self.on_land = on_land  # warn about points at sea or abroad (off for built-in data)
         self.items: list[tuple[type[InputError], str, str | None, str | None]] = []
+        self.more = 0  # problems past MAX_PROBLEMS: counted, not kept
 
     def add(
         self,
@@ -126,6 +132,9 @@ class _Problems:
         site: str | None = None,
         field: str | None = None,
     ) -> None:
+        if len(self.items) >= MAX_PROBLEMS:
+            self.more += 1
+            return
         msg = f"{where}: {text}" if where else text
         if hint:
             msg = f"{msg}; {hint}"
@@ -137,8 +146,14 @@ class _Problems:
     def raise_if_any(self) -> None:
         if not self.items:
             return
-        cls, msg, _site, field = self.items[0]
-        raise cls(msg, path=self.path, field=field, problems=[m for _, m, _, _ in self.items])
+        cls, msg, site, field = self.items[0]
+        listed = [m for _, m, _, _ in self.items]
+        if self.more:
+            total = len(listed) + self.more
+            listed.insert(1, f"{total:,} problems in all, the first {MAX_PROBLEMS:,} kept")
+        err = cls(msg, path=self.path, field=field, problems=listed)
+        err.site = site  # the message already names it ("site 2 ('l1'): ...")
+        raise err
 
 
 # --------------------------------------------------------------------------- data folder
