@@ -445,3 +445,19 @@ def test_a_million_broken_features_cost_a_count_not_a_million_messages(tmp_path)
     assert len(err.problems) == MAX_PROBLEMS + 1
     assert "1,000,000 problems in all, the first 1,000 kept" in str(err)
     assert len(str(err)) < 1200
+
+
+def test_an_outline_of_absurdly_long_edges_is_refused_before_it_costs_gigabytes(tmp_path):
+    import sandan_geo as sg
+
+    # 2,000 edges zig-zagging across the country: 70 kB of JSON, millions of vertices to measure
+    ring = [[125.0 + 6.0 * i / 2000, 38.0 if i % 2 else 34.5] for i in range(2000)]
+    ring += [[131.0, 34.0], [125.0, 34.0], ring[0]]  # a sawtooth: valid, 7,000° of edges
+    entry = {
+        "key": "x",
+        "name": "가",
+        "role": "hub",
+        "boundary": {"type": "Polygon", "coordinates": [ring]},
+    }
+    with pytest.raises(sg.GeometryError, match="km long in all"):
+        sg.load_plan({"id": "p", "sites": [entry]})

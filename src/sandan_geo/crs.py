@@ -27,12 +27,16 @@ from shapely.geometry.base import BaseGeometry
 __all__ = [
     "GEOD",
     "KOREA_BBOX",
+    "MAX_SEGMENTIZED_VERTICES",
     "PLANAR_CRS",
+    "SEGMENTIZE_DEG",
     "STORAGE_CRS",
     "geodesic_m",
     "in_korea_bbox",
     "km_to_m",
     "m_to_km",
+    "segmentized",
+    "segmentized_size",
     "to_planar",
     "to_storage",
 ]
@@ -48,6 +52,56 @@ GEOD: Geod = Geod(ellps="GRS80")
 
 KOREA_BBOX: tuple[float, float, float, float] = (124.5, 33.0, 132.0, 38.7)
 """South Korea's bounding box (min lon, min lat, max lon, max lat), islands included."""
+
+
+SEGMENTIZE_DEG: float = 0.002
+"""Segments longer than this (degrees, about 200 m) are split before projecting, so that
+a straight edge in lon/lat stays a faithful curve in EPSG:5179 (the boundary metric,
+the road metric and the pair search all measure through it)."""
+
+MAX_SEGMENTIZED_VERTICES: int = 1_000_000
+"""Most vertices an outline may have once segmentized (about 2,000 km of edges): an
+industrial complex is a few tens of km around; more is wrong data that would cost
+gigabytes to measure."""
+
+
+def segmentized_size(geom: BaseGeometry) -> int:
+    """About how many vertices ``geom`` has once split to :data:`SEGMENTIZE_DEG`.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> segmentized_size(box(127.0, 37.0, 127.01, 37.01))
+    25
+    """
+    return int(shapely.get_num_coordinates(geom) + geom.length / SEGMENTIZE_DEG)
+
+
+def segmentized(geom: BaseGeometry) -> BaseGeometry:
+    """``geom`` with edges split to :data:`SEGMENTIZE_DEG`, refused if that makes it huge.
+
+    Raises
+    ------
+    GeometryError
+        The outline would have more than :data:`MAX_SEGMENTIZED_VERTICES` vertices.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> len(segmentized(box(127.0, 37.0, 127.01, 37.01)).exterior.coords)
+    23
+    """
+    expected = segmentized_size(geom)
+    if expected > MAX_SEGMENTIZED_VERTICES:
+        from .errors import GeometryError
+
+        raise GeometryError(
+            f"an outline has edges {geom.length * 111:,.0f} km long in all (about "
+            f"{expected:,.0f} vertices to measure); an industrial complex is a few tens of km "
+            "around",
+            hint="check the outline's coordinates and CRS",
+        )
+    return shapely.segmentize(geom, SEGMENTIZE_DEG)
 
 
 def km_to_m(km: float) -> float:

@@ -33,7 +33,7 @@ from shapely import MultiPolygon, Polygon
 from shapely.geometry import shape
 
 from ._io import MAX_INPUT_BYTES, read_text
-from .crs import KOREA_BBOX, in_korea_bbox
+from .crs import KOREA_BBOX, MAX_SEGMENTIZED_VERTICES, in_korea_bbox, segmentized_size
 from .errors import (
     GeometryError,
     InputError,
@@ -473,6 +473,16 @@ def _geometry(value: Any, where: str, problems: _Problems) -> Polygon | MultiPol
         return None
     if geom.area == 0:
         problems.add(GeometryError, where, "boundary has zero area", field="boundary")
+        return None
+    if segmentized_size(geom) > MAX_SEGMENTIZED_VERTICES:
+        problems.add(
+            GeometryError,
+            where,
+            f"boundary has edges {geom.length * 111:,.0f} km long in all; an industrial "
+            "complex is a few tens of km around",
+            hint="check the coordinates: measuring it would take gigabytes",
+            field="boundary",
+        )
         return None
     return geom
 

@@ -37,7 +37,7 @@ import shapely
 from shapely import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
-from .crs import geodesic_m, m_to_km, to_planar, to_storage
+from .crs import geodesic_m, m_to_km, segmentized, to_planar, to_storage
 from .errors import RuleError
 from .graph import node_site
 from .model import Site
@@ -58,9 +58,6 @@ __all__ = [
 DEFAULT_METRIC = "boundary"
 """The metric of the presets and of ``max_distance`` when none is named (see docs/rules.md)."""
 
-# Segments longer than this (degrees) are split before projecting, so that a
-# straight edge in lon/lat stays a faithful curve in EPSG:5179.
-_SEGMENTIZE_DEG = 0.002
 
 
 @dataclass(frozen=True)
@@ -192,8 +189,8 @@ def nearest_points_lonlat(
         shared = a.intersection(b)
         pt = shared.representative_point() if not shared.is_empty else a.representative_point()
         return (pt.x, pt.y), (pt.x, pt.y)
-    pa = to_planar(shapely.segmentize(a, _SEGMENTIZE_DEG))
-    pb = to_planar(shapely.segmentize(b, _SEGMENTIZE_DEG))
+    pa = to_planar(segmentized(a))
+    pb = to_planar(segmentized(b))
     line = shapely.shortest_line(pa, pb)
     assert isinstance(line, LineString)
     back = to_storage(line)

@@ -41,7 +41,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .crs import geodesic_m, in_korea_bbox, to_planar
+from .crs import (
+    MAX_SEGMENTIZED_VERTICES,
+    geodesic_m,
+    in_korea_bbox,
+    segmentized_size,
+    to_planar,
+)
 from .errors import GeometryError, InputError, SandanGeoWarning, SchemaError
 from .gisfile import read_gis
 from .model import KEY_PATTERN, Kind, Plan, Site
@@ -242,6 +248,13 @@ def _outline(geoms: Any, where: str, path: Path) -> Any:
             f"{where}: not a valid polygon ({explain_validity(bad)})",
             path=str(path),
             hint="fix it in a GIS (e.g. QGIS 'Fix geometries') or shapely.make_valid",
+        )
+    if segmentized_size(geom) > MAX_SEGMENTIZED_VERTICES:
+        raise GeometryError(
+            f"{where}: outline has edges {geom.length * 111:,.0f} km long in all; an "
+            "industrial complex is a few tens of km around",
+            path=str(path),
+            hint="check the file's CRS (.prj) and coordinates",
         )
     x0, y0, x1, y1 = geom.bounds
     if not (in_korea_bbox(x0, y0) and in_korea_bbox(x1, y1)):

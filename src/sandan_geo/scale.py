@@ -51,7 +51,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .check import check_plan
-from .crs import GEOD, PLANAR_CRS, STORAGE_CRS, geodesic_m, km_to_m, m_to_km
+from .crs import GEOD, PLANAR_CRS, SEGMENTIZE_DEG, STORAGE_CRS, geodesic_m, km_to_m, m_to_km
 from .crs import _transformer as _crs_transformer
 from .errors import (
     GeometryError,
@@ -62,7 +62,7 @@ from .errors import (
     SandanGeoWarning,
     SchemaError,
 )
-from .measure import _SEGMENTIZE_DEG, BoundaryMetric, CentroidMetric, Metric, get_metric
+from .measure import BoundaryMetric, CentroidMetric, Metric, get_metric
 from .measure import nearest_points_lonlat as _nearest_points_lonlat
 from .model import Kind, Plan, PlanSite, Role, Site
 from .rules import Rule, parse_rules
@@ -849,7 +849,7 @@ def _boundary_scalar(a: BaseGeometry, b: BaseGeometry) -> float:
 
 def _planar_footprints(footprints: np.ndarray) -> np.ndarray:
     """Footprints segmentized and projected to EPSG:5179 exactly as BoundaryMetric does."""
-    return _project(shapely.segmentize(footprints, _SEGMENTIZE_DEG), STORAGE_CRS, PLANAR_CRS)
+    return _project(shapely.segmentize(footprints, SEGMENTIZE_DEG), STORAGE_CRS, PLANAR_CRS)
 
 
 def _lonlat_reach(bounds: Sequence[float], limit_m: float) -> tuple[float, float]:
