@@ -65,9 +65,9 @@ def test_absurd_limit_names_the_unit_mistake():
 
 def test_presets_are_explicit_about_metric():
     (dist, conn) = parse_rules("daegu")
-    assert isinstance(dist, MaxDistance) and dist.km == 7.5 and dist.metric_name == "boundary"
+    assert isinstance(dist, MaxDistance) and dist.max_km == 7.5 and dist.metric_name == "boundary"
     assert isinstance(conn, ValueChainConnected)
-    assert parse_rules("jeonnam")[0].km == 10.0
+    assert parse_rules("jeonnam")[0].max_km == 10.0
     assert [r.describe() for r in accessibility_rules(3, metric="centroid")] == [
         "max_distance(3 km, centroid, hub_to_linked)",
         "value_chain_connected",
@@ -139,3 +139,20 @@ def test_hub_only_plan_has_nothing_to_check_and_says_so():
     report = check_plan(plan, max_km=5)
     assert report.checks == () and report.passed
     assert "nothing to check" in to_text(report)
+
+
+def test_km_is_renamed_max_km_with_a_warning_for_one_release():
+    assert MaxDistance(7.5) == MaxDistance(max_km=7.5)
+    with pytest.warns(FutureWarning, match="use max_km"):
+        old = MaxDistance(km=7.5)
+    assert old == MaxDistance(max_km=7.5)
+    with pytest.warns(FutureWarning, match="use max_km"):
+        assert old.km == 7.5
+    with pytest.raises(RuleError, match="max_km is 7500.0, more than South Korea is wide"):
+        MaxDistance(max_km=7500)
+    # rule files keep their field name, and say it in errors
+    with pytest.raises(RuleError, match="km is -2"):
+        parse_rules([{"type": "max_distance", "km": -2}])
+    assert parse_rules([{"type": "max_distance", "max_km": 3}])[0].describe().startswith(
+        "max_distance(3 km"
+    )

@@ -28,10 +28,10 @@ Examples
 
 from __future__ import annotations
 
-import math
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import InitVar, dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
 
 import networkx as nx
@@ -39,6 +39,7 @@ import networkx as nx
 from .crs import km_to_m, m_to_km
 from .errors import RuleError
 from .graph import node_site
+from .limits import check_limit, check_limit_km
 from .load import load_rules_file
 from .measure import DEFAULT_METRIC, Distance, Metric, get_metric
 from .model import Site
@@ -61,7 +62,6 @@ __all__ = [
 # Two geodesic computations of one distance agree to well under a micrometre;
 # a distance this close to the limit is treated as equal to it.
 _AT_LIMIT_M = 1e-6
-_MAX_LIMIT_KM = 600.0  # larger than South Korea: a limit above it is a unit mistake
 _BETWEEN = ("hub_to_linked", "links")
 INFO_RULE_TYPE = "hub_distance"
 """Rule type of the distances listed as information when a plan states no distance rule."""
@@ -163,36 +163,17 @@ def _pairs(G: nx.DiGraph, between: str) -> list[tuple[str, str]]:
     return [(hub, k) for k in G.nodes if k != hub]
 
 
-def _check_limit(value: Any, name: str, unit: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise RuleError(f"{name} is {value!r}, not a number", field=name, hint=f"give {unit}")
-    try:
-        number = float(value)
-    except OverflowError:
-        raise RuleError(
-            f"{name} is an integer too large for a number",
-            field=name,
-            hint=f"give {unit}, e.g. 7.5",
-        ) from None
-    if not math.isfinite(number) or number <= 0:
-        raise RuleError(
-            f"{name} is {value}; a limit must be a positive number",
-            field=name,
-            hint=f"give {unit}, e.g. 7.5",
-        )
-    return number
-
-
 @dataclass(frozen=True)
 class MaxDistance:
-    """Each pair must be within ``km`` (inclusive) under ``metric``.
+    """Each pair must be within ``max_km`` (inclusive) under ``metric``.
 
     Parameters
     ----------
-    km
-        The limit in kilometres, > 0.
+    max_km
+        The limit in kilometres, > 0 (``km=`` is accepted for one release, with a
+        ``FutureWarning``).
     metric
-        Metric name or object; ``"boundary"`` by default.
+        Metric name or object; :data:`~sandan_geo.measure.DEFAULT_METRIC` by default.
     between
         ``"hub_to_linked"`` (each linked site to the hub) or ``"links"``
         (each value-chain link).
@@ -204,23 +185,23 @@ class MaxDistance:
     >>> MaxDistance(-1)
     Traceback (most recent call last):
     ...
-    sandan_geo.errors.RuleError: km is -1; a limit must be a positive number; give kilometres, e.g. 7.5
+    sandan_geo.errors.RuleError: max_km is -1; a limit must be a positive number; give kilometres, e.g. 7.5
     """
 
-    km: float
-    metric: str | Metric = "boundary"
+    max_km: float = None  # type: ignore[assignment]  # required; checked in __post_init__
+    metric: str | Metric = DEFAULT_METRIC
     between: str = "hub_to_linked"
+    km: InitVar[float | None] = None
     type: str = field(default="max_distance", init=False)
 
-    def __post_init__(self) -> None:
-        km = _check_limit(self.km, "km", "kilometres")
-        if km > _MAX_LIMIT_KM:
-            raise RuleError(
-                f"km is {km}, more than South Korea is wide",
-                field="km",
-                hint="give the limit in kilometres (7.5, not 7500)",
+    def __post_init__(self, km: float | None) -> None:
+        limit: Any = self.max_km
+        if km is not None:
+            warnings.warn(
+                "MaxDistance(km=...) is deprecated; use max_km=...", FutureWarning, stacklevel=3
             )
-        object.__setattr__(self, "km", km)
+            limit = km if limit is None else limit
+        object.__setattr__(self, "max_km", check_limit_km(limit, "max_km"))
         get_metric(self.metric)
         if self.between not in _BETWEEN:
             raise RuleError(
@@ -232,7 +213,7 @@ class MaxDistance:
     @property
     def limit_km(self) -> float:
         """The limit in km."""
-        return self.km
+        return self.max_km
 
     @property
     def metric_name(self) -> str:
@@ -241,7 +222,7 @@ class MaxDistance:
 
     def describe(self) -> str:
         """Return e.g. ``max_distance(7.5 km, boundary, hub_to_linked)``."""
-        return f"max_distance({self.km:g} km, {self.metric_name}, {self.between})"
+        return f"max_distance({self.max_km:g} km, {self.metric_name}, {self.between})"
 
     def with_metric(self, metric: str | Metric) -> MaxDistance:
         """Return a copy under ``metric``."""
@@ -250,7 +231,7 @@ class MaxDistance:
     def evaluate(self, G: nx.DiGraph) -> list[Check]:
         """Measure each pair and compare it with the limit."""
         m = get_metric(self.metric)
-        limit_m = km_to_m(self.km)
+        limit_m = km_to_m(self.max_km)
         out = []
         for u, v in _pairs(G, self.between):
             a, b = node_site(G, u), node_site(G, v)
@@ -266,7 +247,7 @@ class MaxDistance:
             to=v,
             metric=d.metric,
             value_km=m_to_km(d.value_m),
-            limit_km=self.km,
+            limit_km=self.max_km,
             passed=d.value_m <= limit_m + _AT_LIMIT_M,
             from_point=d.from_point,
             to_point=d.to_point,
@@ -276,6 +257,14 @@ class MaxDistance:
             detail=dict(d.detail),
             **spread,
         )
+
+
+def _deprecated_km(self: MaxDistance) -> float:
+    warnings.warn("MaxDistance.km is deprecated; use max_km", FutureWarning, stacklevel=2)
+    return self.max_km
+
+
+MaxDistance.km = property(_deprecated_km)  # type: ignore[attr-defined]
 
 
 def _spread(m: Metric, a: Site, b: Site, d: Distance) -> dict[str, Any]:
@@ -347,7 +336,7 @@ class MaxTravelTime:
     type: str = field(default="max_travel_time", init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "minutes", _check_limit(self.minutes, "minutes", "minutes"))
+        object.__setattr__(self, "minutes", check_limit(self.minutes, "minutes", "minutes"))
         if self.between not in _BETWEEN:
             raise RuleError(f"between is {self.between!r}", field="between")
 
@@ -486,14 +475,14 @@ PRESETS: dict[str, float] = {"daegu": 7.5, "jeonnam": 10.0}
 
 
 def accessibility_rules(
-    km: float, *, metric: str | Metric = "boundary", connected: bool = True
+    max_km: float, *, metric: str | Metric = DEFAULT_METRIC, connected: bool = True
 ) -> tuple[Rule, ...]:
-    """Build the rules of a "within ``km``" accessibility criterion.
+    """Build the rules of a "within ``max_km``" accessibility criterion.
 
     Parameters
     ----------
-    km
-        The limit.
+    max_km
+        The limit (km).
     metric
         Metric name or object; ``"boundary"`` by default (docs/rules.md says why).
     connected
@@ -504,7 +493,7 @@ def accessibility_rules(
     >>> [r.describe() for r in accessibility_rules(10, metric="centroid")]
     ['max_distance(10 km, centroid, hub_to_linked)', 'value_chain_connected']
     """
-    rules: list[Rule] = [MaxDistance(km, metric=metric, between="hub_to_linked")]
+    rules: list[Rule] = [MaxDistance(max_km, metric=metric, between="hub_to_linked")]
     if connected:
         rules.append(ValueChainConnected())
     return tuple(rules)
@@ -514,9 +503,10 @@ RuleFactory = Callable[[Mapping[str, Any]], Rule]
 
 
 def _max_distance(spec: Mapping[str, Any]) -> Rule:
+    name = "max_km" if "max_km" in spec else "km"  # rule files say km: (max_km: works too)
     return MaxDistance(
-        spec.get("km"),  # type: ignore[arg-type]  # checked in __post_init__
-        metric=spec.get("metric", "boundary"),
+        check_limit_km(spec.get(name), name),
+        metric=spec.get("metric", DEFAULT_METRIC),
         between=spec.get("between", "hub_to_linked"),
     )
 
@@ -537,7 +527,7 @@ def _value_chain_connected(spec: Mapping[str, Any]) -> Rule:
 
 
 _RULE_TYPES: dict[str, tuple[RuleFactory, frozenset[str]]] = {
-    "max_distance": (_max_distance, frozenset({"km", "metric", "between"})),
+    "max_distance": (_max_distance, frozenset({"km", "max_km", "metric", "between"})),
     "max_travel_time": (_max_travel_time, frozenset({"minutes", "metric", "between"})),
     "value_chain_connected": (_value_chain_connected, frozenset({"directed"})),
 }
