@@ -23,7 +23,7 @@ import click
 
 import sandan_geo as sg
 
-from ._io import json_text, write_text_atomic
+from ._io import json_text, write_bytes_atomic, write_text_atomic
 from .report import _plain
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_ENV, EXIT_UNCERTAIN = 0, 1, 2, 3, 4
@@ -266,6 +266,37 @@ def _emit(ctx: click.Context, text: str, output: str | None) -> None:
         click.echo(text, nl=False)
 
 
+_SUFFIX_FORMATS = {
+    ".txt": "text",
+    ".json": "json",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".csv": "csv",
+    ".xlsx": "xlsx",
+}
+
+
+def _format_for(fmt: str | None, output: str | None, allowed: Sequence[str]) -> str:
+    """The output format: ``--format``, else the ``-o`` suffix, else text; never a contradiction."""
+    suffix = os.path.splitext(output)[1].lower() if output and output != "-" else ""
+    implied = _SUFFIX_FORMATS.get(suffix)
+    if fmt is None:
+        fmt = implied if implied in allowed else "text"
+    elif implied is not None and implied != fmt:
+        raise click.UsageError(
+            f"-o {output} says {implied} but --format says {fmt}; make them agree"
+        )
+    if fmt == "xlsx" and (not output or output == "-"):
+        raise click.UsageError("--format xlsx writes a file: give -o FILE.xlsx")
+    return fmt
+
+
+def _emit_bytes(ctx: click.Context, data: bytes, output: str | None) -> None:
+    write_bytes_atomic(output or "-", data)
+    if output and output != "-" and not ctx.obj.get("quiet"):
+        click.echo(f"wrote {output}", err=True)
+
+
 def _use_roads(roads: str | None) -> None:
     """Load road data and make the ``road`` metric available by name."""
     if roads is not None:
@@ -425,9 +456,10 @@ def _show_text(p: sg.Plan) -> str:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    help="Report format.",
+    type=click.Choice(["text", "json", "markdown", "csv", "xlsx"]),
+    default=None,
+    help="Report format (default: from the -o suffix, else text); csv and xlsx: one row "
+    "per check for spreadsheets.",
 )
 @_output_option
 @_boundary_options
@@ -440,7 +472,7 @@ def validate_cmd(
     max_km: float | None,
     metric: str | None,
     roads: str | None,
-    fmt: str,
+    fmt: str | None,
     output: str | None,
     boundaries: str | None,
     key_field: str | None,
@@ -456,6 +488,7 @@ def validate_cmd(
     ids = list(plans) + (sg.builtin_plan_ids() if all_builtin else [])
     if not ids:
         raise click.UsageError("name at least one PLAN, or pass --all")
+    fmt = _format_for(fmt, output, ("text", "json", "markdown", "csv", "xlsx"))
     _use_roads(roads)
     if metric is not None:
         sg.get_metric(metric)
@@ -466,10 +499,15 @@ def validate_cmd(
             plan = _load(ctx, pid, boundaries, key_field, encoding, name_field)
             reports.append(sg.check_plan(plan, rules, metric=metric, max_km=max_km))
     one: Any = reports[0] if len(reports) == 1 else reports
+    if fmt == "xlsx":
+        _emit_bytes(ctx, sg.to_xlsx(reports), output)
+        ctx.exit(_exit_code(reports))
     if fmt == "json":
         text = sg.to_json(one)
     elif fmt == "markdown":
         text = sg.to_markdown(one)
+    elif fmt == "csv":
+        text = sg.to_csv(reports)
     else:
         text = sg.to_text(one)
     _emit(ctx, text, output)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +42,17 @@ from .rules import Check
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["SCHEMA", "to_dataframe", "to_dict", "to_json", "to_markdown", "to_text"]
+__all__ = [
+    "SCHEMA",
+    "to_csv",
+    "to_dataframe",
+    "to_dict",
+    "to_json",
+    "to_markdown",
+    "to_table",
+    "to_text",
+    "to_xlsx",
+]
 
 SCHEMA = "sandan-geo/report/1"
 _KM_DIGITS = 6  # millimetres
@@ -168,6 +179,116 @@ def to_dataframe(report: Report | Sequence[Report]) -> pd.DataFrame:
             row["range_lo_km"], row["range_hi_km"] = span if span else (None, None)
             rows.append(row)
     return pd.DataFrame(rows, columns=_COLUMNS)
+
+
+def to_table(report: Report | Sequence[Report]) -> pd.DataFrame:
+    """One row per check, flat, for spreadsheets: units in the column names, points as lon/lat.
+
+    The columns of :func:`to_dataframe` with ``from_point``/``to_point`` split into
+    ``from_lon``, ``from_lat``, ``to_lon``, ``to_lat`` and the plan's name added.
+
+    Examples
+    --------
+    >>> from sandan_geo import check_plan, load_plan
+    >>> t = to_table(check_plan(load_plan("daegu-2020")))
+    >>> [c for c in t.columns if c.endswith("_km")]
+    ['value_km', 'range_lo_km', 'range_hi_km', 'limit_km', 'margin_km']
+    """
+    import pandas as pd
+
+    reports = [report] if isinstance(report, Report) else list(report)
+    frame = to_dataframe(reports)
+    names = {r.plan: r.plan_name for r in reports}
+    frame.insert(1, "plan_name", frame["plan"].map(names))
+    for end in ("from", "to"):
+        points = frame.pop(f"{end}_point")
+        frame[f"{end}_lon"] = [p[0] if p else None for p in points]
+        frame[f"{end}_lat"] = [p[1] if p else None for p in points]
+    order = [
+        "plan", "plan_name", "rule", "rule_type", "from", "from_name", "to", "to_name",
+        "metric", "value_km", "range_lo_km", "range_hi_km", "limit_km", "margin_km",
+        "passed", "verdict", "from_extent", "to_extent", "approximate", "minutes",
+        "limit_minutes", "from_lon", "from_lat", "to_lon", "to_lat", "note",
+    ]  # fmt: skip
+    return pd.DataFrame(frame[order])
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell that a spreadsheet will not run: a leading ``= + - @``, tab or CR gets ``'``.
+
+    Numbers (and text that is a number, such as ``-0.85``) are left as they are.
+
+    Examples
+    --------
+    >>> spreadsheet_safe("=1+2"), spreadsheet_safe("@cmd"), spreadsheet_safe("-0.85"), spreadsheet_safe(-0.85)
+    ("'=1+2", "'@cmd", '-0.85', -0.85)
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        try:
+            float(value)
+            return value
+        except ValueError:
+            return "'" + value
+    return value
+
+
+def _safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    out = frame.copy()
+    for column in out.columns:
+        if is_object_dtype(out[column]) or is_string_dtype(out[column]):
+            out[column] = out[column].map(spreadsheet_safe)
+    return out
+
+
+def to_csv(report: Report | Sequence[Report]) -> str:
+    """The checks as CSV for Excel: UTF-8 with a byte-order mark, one row per check.
+
+    The BOM makes Excel read Korean text as UTF-8; text cells that a spreadsheet
+    would take for a formula are neutralised (:func:`spreadsheet_safe`).
+
+    Examples
+    --------
+    >>> from sandan_geo import check_plan, load_plan
+    >>> text = to_csv(check_plan(load_plan("daegu-2020")))
+    >>> text[0] == "\ufeff", text.splitlines()[0][1:30]
+    (True, 'plan,plan_name,rule,rule_type')
+    """
+    return "\ufeff" + _safe_frame(to_table(report)).to_csv(index=False, lineterminator="\r\n")
+
+
+def to_xlsx(report: Report | Sequence[Report]) -> bytes:
+    """The checks as an Excel workbook (bytes): a header row, one row per check.
+
+    Needs ``openpyxl``. Text cells are neutralised as in :func:`to_csv`.
+
+    Examples
+    --------
+    >>> import io, pandas as pd
+    >>> from sandan_geo import check_plan, load_plan
+    >>> data = to_xlsx(check_plan(load_plan("daegu-2020")))
+    >>> pd.read_excel(io.BytesIO(data)).loc[0, "to_name"]
+    '서대구일반산업단지'
+    """
+    import importlib.util
+    import io
+
+    if importlib.util.find_spec("openpyxl") is None:
+        from .errors import MissingDependencyError
+
+        raise MissingDependencyError(
+            "writing .xlsx needs openpyxl; pip install openpyxl (or write CSV)"
+        )
+    buffer = io.BytesIO()
+    frame = _safe_frame(to_table(report))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        frame.to_excel(buffer, index=False, sheet_name="checks", engine="openpyxl")
+    return buffer.getvalue()
 
 
 _BREAKS = re.compile(r"[\t\n\x0b\x0c\r\x1c-\x1e\x85\u2028\u2029]+")

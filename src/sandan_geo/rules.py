@@ -259,14 +259,6 @@ class MaxDistance:
         )
 
 
-def _deprecated_km(self: MaxDistance) -> float:
-    warnings.warn("MaxDistance.km is deprecated; use max_km", FutureWarning, stacklevel=2)
-    return self.max_km
-
-
-MaxDistance.km = property(_deprecated_km)  # type: ignore[attr-defined]
-
-
 def _spread(m: Metric, a: Site, b: Site, d: Distance) -> dict[str, Any]:
     """The uncertainty fields of a check measured with ``m`` between ``a`` and ``b``."""
     out: dict[str, Any] = {"from_extent": a.extent_source, "to_extent": b.extent_source}
