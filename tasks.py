@@ -3,9 +3,15 @@
 
     python3 tasks.py demo    # venv + install + validate and map the built-in 2020 plans → out/
     python3 tasks.py test    # venv + install with test extras + ruff + mypy + pytest
+    python3 tasks.py wheelhouse [DIR] [--platform P] [--python X.Y]
+                             # on a connected machine: every wheel the demo needs → DIR
+    python3 tasks.py demo --wheelhouse DIR
+                             # on a closed network: install from DIR only, then the demo
 
-Both create (or reuse) a virtual environment in .venv/ and install the project
-into it with a plain, non-editable ``pip install .``, so what runs is what users get.
+Both create (or reuse) a virtual environment in .venv/ (or $SANDAN_GEO_VENV) and install
+the project into it with a plain, non-editable ``pip install .``, so what runs is what
+users get. With a wheelhouse (``--wheelhouse DIR`` or $SANDAN_GEO_WHEELHOUSE) nothing is
+fetched: pip runs with ``--no-index --find-links DIR``.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-VENV = ROOT / ".venv"
+VENV = Path(os.environ.get("SANDAN_GEO_VENV") or ROOT / ".venv")
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 OUT = ROOT / "out"
@@ -29,17 +35,69 @@ def run(*args: str | Path, check: bool = True) -> int:
     return subprocess.run([str(a) for a in args], cwd=ROOT, check=check).returncode
 
 
-def setup(extra: str = "") -> None:
+def _option(name: str) -> str | None:
+    """The value of ``--name VALUE`` among the arguments, removed from them."""
+    if name in sys.argv:
+        i = sys.argv.index(name)
+        if i + 1 < len(sys.argv):
+            value = sys.argv[i + 1]
+            del sys.argv[i : i + 2]
+            return value
+        sys.exit(f"{name} needs a value")
+    return None
+
+
+def _wheelhouse() -> Path | None:
+    given = _option("--wheelhouse") or os.environ.get("SANDAN_GEO_WHEELHOUSE")
+    if not given:
+        return None
+    folder = Path(given).resolve()
+    if not any(folder.glob("sandan_geo-*.whl")):
+        sys.exit(f"{folder}: no sandan_geo wheel here; build it with `python3 tasks.py wheelhouse`")
+    return folder
+
+
+def setup(extra: str = "", wheelhouse: Path | None = None) -> None:
+    offline = ["--no-index", "--find-links", str(wheelhouse)] if wheelhouse else []
     if not PY.exists():
         print(f"creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-        run(PY, "-m", "pip", "install", "-q", "--upgrade", "pip")
-    target = f".[{extra}]" if extra else "."
-    run(PY, "-m", "pip", "install", "-q", "--no-warn-script-location", target)
+        if not wheelhouse:
+            run(PY, "-m", "pip", "install", "-q", "--upgrade", "pip")
+    if wheelhouse:  # the project's own wheel from the wheelhouse, nothing from an index
+        target = "sandan-geo" + (f"[{extra}]" if extra else "")
+    else:
+        target = f".[{extra}]" if extra else "."
+    run(PY, "-m", "pip", "install", "-q", "--no-warn-script-location", *offline, target)
+
+
+def wheelhouse() -> int:
+    """Download every wheel the demo needs (for a platform and Python) and build ours."""
+    import tomllib
+
+    args = [a for a in sys.argv[2:] if not a.startswith("--")]
+    platform = _option("--platform")
+    python = _option("--python") or f"{sys.version_info.major}.{sys.version_info.minor}"
+    dest = Path(args[0] if args else "wheelhouse").resolve()
+    dest.mkdir(parents=True, exist_ok=True)
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "dependencies"
+    ]
+    target = ["--platform", platform] if platform else []
+    run(
+        sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:",
+        "--python-version", python, *target, "-d", dest, *deps,
+    )  # fmt: skip
+    run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", dest, ROOT)
+    wheels = sorted(p.name for p in dest.glob("*.whl"))
+    print(f"{len(wheels)} wheels in {dest} for Python {python} {platform or '(this platform)'}")
+    print(f"copy {dest.name}/ and this folder to the closed network, then run:")
+    print(f"  python3 tasks.py demo --wheelhouse {dest.name}")
+    return 0
 
 
 def demo() -> int:
-    setup()
+    setup(wheelhouse=_wheelhouse())
     OUT.mkdir(exist_ok=True)
     cli = BIN / "sandan-geo"
     run(cli, "plans")
@@ -139,7 +197,7 @@ def test() -> int:
 
 
 def main() -> int:
-    tasks = {"demo": demo, "test": test}
+    tasks = {"demo": demo, "test": test, "wheelhouse": wheelhouse}
     if len(sys.argv) < 2 or sys.argv[1] not in tasks:
         print(__doc__)
         return 2
