@@ -105,6 +105,40 @@ def test_sites_file_schema():
     assert len(builtin_sites()) == len(keys)
 
 
+DAN_ID = re.compile(r"^[1-4](1[1-9]|2[6-9]|3[016]|4[1-8]|49|50)[0-9A-Z]{2}[0-9A-Z]$")
+KIND_DIGIT = {"national": "1", "general": "2", "urban_hightech": "3", "agro_industrial": "4"}
+
+
+def test_every_designated_complex_records_its_dan_id_codes_with_their_source():
+    raw = yaml.safe_load((Path(str(_data_dir())) / "sites.yaml").read_text(encoding="utf-8"))
+    seen: dict[str, str] = {}
+    for s in raw["sites"]:
+        entries = s.get("dan_id") or []
+        if s["kind"] == "zone":
+            assert not entries, f"{s['key']}: a zone has no complex code"
+            continue
+        assert entries, f"{s['key']}: a designated complex records its DAN_ID (or why none)"
+        for e in entries:
+            assert e["source"] and e["confidence"] in CONFIDENCE, s["key"]
+            if e["code"] is None:  # not found: the entry says why
+                assert e["note"].startswith("no code found"), s["key"]
+                continue
+            code = e["code"]
+            assert DAN_ID.match(code), (s["key"], code)
+            # the first digit is the DANJI_TYPE: it agrees with the kind unless a note says why
+            assert code[0] == KIND_DIGIT[s["kind"]] or "kind differs" in e.get("note", ""), (
+                s["key"], code,
+            )  # fmt: skip
+            if code in seen and seen[code] != s["key"]:
+                assert "kind differs" in e.get("note", ""), f"{code}: {seen[code]} and {s['key']}"
+            seen.setdefault(code, s["key"])
+    # the designated complexes of the five 2020 plans all have codes
+    for plan_id in EXPECTED:
+        for m in load_plan(plan_id).sites:
+            if m.site.kind is not Kind.ZONE:
+                assert m.site.dan_ids, (plan_id, m.key)
+
+
 @pytest.mark.parametrize("plan_id", sorted(EXPECTED))
 def test_plans_hold_exactly_the_seed_sites_and_roles(plan_id):
     plan = load_plan(plan_id)
