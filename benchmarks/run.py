@@ -89,7 +89,8 @@ def clustered_polygons(n: int, km: float, seed: int = SEED) -> np.ndarray:
     """Irregular 12-gons around the clustered points, radius 5-25 % of ``km``."""
     import shapely
 
-    from sandan_geo.crs import PLANAR_CRS, STORAGE_CRS, _transformer
+    from sandan_geo.crs import PLANAR_CRS, STORAGE_CRS
+    from sandan_geo.crs import transformer as _transformer
 
     lon, lat = clustered_points(n, seed)
     rng = np.random.default_rng(seed + 1)
@@ -146,20 +147,21 @@ Result = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _planar_xy(data: Data) -> np.ndarray:
-    from sandan_geo.crs import PLANAR_CRS, STORAGE_CRS, _transformer
+    from sandan_geo.crs import PLANAR_CRS, STORAGE_CRS
+    from sandan_geo.crs import transformer as _transformer
 
     x, y = _transformer(STORAGE_CRS, PLANAR_CRS).transform(data.lon, data.lat)
     return np.column_stack([x, y])
 
 
 def _k_max() -> float:
-    from sandan_geo.scale import _planar_scale_max
+    from sandan_geo.geodesy import planar_scale_max as _planar_scale_max
 
     return _planar_scale_max(korea_bbox(), 0.0)
 
 
 def m_ours(data: Data) -> Any:
-    from sandan_geo.scale import pairs_within
+    from sandan_geo.pairs import pairs_within
 
     metric = "centroid" if data.kind == "points" else "boundary"
     return pairs_within(data.frame, data.km, metric=metric, progress=False)

@@ -2,7 +2,7 @@
 
 Runs on a local dask.distributed cluster (threads, no network) and on dask's
 synchronous scheduler; compares every pair and every distance, bit for bit,
-with sandan_geo.scale.pairs_within on the whole set.
+with sandan_geo.pairs_within on the whole set.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def test_points_on_a_local_cluster_are_identical(client) -> None:  # type: ignor
     frame = frame_of(shapely.points(lon, lat))
     want = one_machine(frame, 3.0, "centroid")
     parts = dask_geopandas.from_geopandas(frame, npartitions=4, sort=False)
-    lazy = pairs_within_dask(parts, 3.0, strips=6)
+    lazy = pairs_within_dask(parts, 3.0, strips=6, metric="centroid")
     got = sorted_pairs(lazy.compute())
     assert len(want) > 10_000  # dense enough that many pairs straddle the strip cuts
     assert_same(got, want)
@@ -108,7 +108,7 @@ def test_any_split_gives_the_one_machine_pairs(strips: int, npartitions: int, km
     frame = frame_of(shapely.points(lon, lat))
     want = one_machine(frame, km, "centroid")
     parts = dask_geopandas.from_geopandas(frame, npartitions=npartitions, sort=False)
-    got = pairs_within_dask(parts, km, strips=strips).compute(scheduler="sync")
+    got = pairs_within_dask(parts, km, strips=strips, metric="centroid").compute(scheduler="sync")
     assert_same(sorted_pairs(got), want)
 
 
@@ -118,7 +118,7 @@ def test_pairs_keep_input_order_across_partitions() -> None:
     frame = frame_of(shapely.points(lon, lat))
     frame["key"] = [f"k{999 - i:03d}" for i in range(len(frame))]
     parts = dask_geopandas.from_geopandas(frame, npartitions=3, sort=False)
-    got = pairs_within_dask(parts, 2.0, strips=3).compute(scheduler="sync")
+    got = pairs_within_dask(parts, 2.0, strips=3, metric="centroid").compute(scheduler="sync")
     row = {k: i for i, k in enumerate(frame["key"])}
     assert len(got) > 0
     assert all(row[a] < row[b] for a, b in zip(got["a"], got["b"], strict=True))
@@ -130,7 +130,7 @@ def test_projected_input_gives_the_same_pairs() -> None:
     projected = frame_of(shapely.points(lon, lat)).to_crs("EPSG:5179")
     want = one_machine(projected, 2.5, "centroid")
     parts = dask_geopandas.from_geopandas(projected, npartitions=2, sort=False)
-    got = pairs_within_dask(parts, 2.5, strips=3).compute(scheduler="sync")
+    got = pairs_within_dask(parts, 2.5, strips=3, metric="centroid").compute(scheduler="sync")
     assert len(want) > 100
     assert_same(sorted_pairs(got), want)
 
@@ -175,7 +175,7 @@ def test_a_strip_of_points_among_footprints_uses_the_footprint_engine() -> None:
 def test_geopandas_input_is_split_into_strips() -> None:
     lon, lat = clustered(9, 400, 2, 4.0)
     frame = frame_of(shapely.points(lon, lat))
-    got = pairs_within_dask(frame, 1.5, strips=3)
+    got = pairs_within_dask(frame, 1.5, strips=3, metric="centroid")
     assert got.npartitions == 3
     assert_same(sorted_pairs(got.compute(scheduler="sync")), one_machine(frame, 1.5, "centroid"))
 
@@ -202,7 +202,18 @@ def test_bad_arguments_are_named() -> None:
 
 
 def test_missing_dask_names_the_extra() -> None:
-    from sandan_geo.scale import _require
+    from sandan_geo._optional import require
 
     with pytest.raises(MissingDependencyError, match=r"sandan-geo\[dask\]"):
-        _require("no_such_module_for_sandan_geo", "dask-geopandas", extra="dask")
+        require("no_such_module_for_sandan_geo", "dask-geopandas", extra="dask")
+
+
+def test_max_km_default_metric_and_km_deprecated() -> None:
+    lon, lat = clustered(10, 200, 2, 3.0)
+    frame = frame_of(shapely.points(lon, lat))
+    got = pairs_within_dask(frame, max_km=1.5, strips=2).compute(scheduler="sync")
+    assert set(got["metric"].astype(str)) <= {"boundary"}  # measure.DEFAULT_METRIC
+    assert_same(sorted_pairs(got), one_machine(frame, 1.5, "boundary"))
+    with pytest.warns(FutureWarning, match="use max_km"):
+        old = pairs_within_dask(frame, km=1.5, strips=2).compute(scheduler="sync")
+    assert_same(sorted_pairs(old), sorted_pairs(got))

@@ -174,3 +174,35 @@ def test_zone_of_points_measures_to_nearest_institution():
     d = measure(hub, zone, metric="boundary")
     assert d.to_point == (128.60, 35.89)
     assert d.approximate
+
+
+def test_outlines_in_bulk_equal_the_metric_pair_by_pair() -> None:
+    # One implementation: many pairs at once give BoundaryMetric's values and points, bitwise.
+    import numpy as np
+    import shapely
+
+    from sandan_geo.measure import Outlines
+
+    rng = np.random.default_rng(5)
+    footprints = []
+    for k in range(40):
+        x, y = rng.uniform(127.0, 127.2), rng.uniform(36.0, 36.2)
+        w, h = rng.uniform(0.002, 0.02, 2)
+        g = box(x, y, x + w, y + h)
+        footprints.append(shapely.buffer(g.centroid, w, quad_segs=3) if k % 3 == 1 else g)
+    footprints.append(shapely.Point(127.1, 36.1))
+    fps = np.empty(len(footprints), dtype=object)
+    fps[:] = footprints
+    i, j = np.triu_indices(len(fps), k=1)
+    sites = [
+        Site(key=f"s{n}", name_ko="s", lon=g.centroid.x, lat=g.centroid.y, extent=g)
+        for n, g in enumerate(footprints)
+    ]
+    metric = BoundaryMetric()
+    want = [metric.distance(sites[a], sites[b]) for a, b in zip(i, j, strict=True)]
+    outlines = Outlines(fps)
+    assert np.array_equal(outlines.gaps_m(i, j), [d.value_m for d in want])
+    apart = np.flatnonzero([d.value_m > 0 for d in want])
+    px, py, qx, qy = outlines.nearest_points(i[apart], j[apart])
+    assert list(zip(px, py, strict=True)) == [want[n].from_point for n in apart]
+    assert list(zip(qx, qy, strict=True)) == [want[n].to_point for n in apart]

@@ -158,6 +158,8 @@ def test_km_is_renamed_max_km_with_a_warning_for_one_release():
     # rule files keep their field name, and say it in errors
     with pytest.raises(RuleError, match="km is -2"):
         parse_rules([{"type": "max_distance", "km": -2}])
-    assert parse_rules([{"type": "max_distance", "max_km": 3}])[0].describe().startswith(
-        "max_distance(3 km"
+    assert (
+        parse_rules([{"type": "max_distance", "max_km": 3}])[0]
+        .describe()
+        .startswith("max_distance(3 km")
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .candidates import candidates
 from .check import Report, check_plan
 from .compare import compare_plans, shared_sites, site_history
 from .distributed import pairs_within_dask
@@ -69,7 +70,17 @@ from .official import (
     normalize_name,
     read_official_sites,
 )
-from .report import to_dataframe, to_dict, to_json, to_markdown, to_text
+from .pairs import pairs_to_graph, pairs_within
+from .report import (
+    to_csv,
+    to_dataframe,
+    to_dict,
+    to_json,
+    to_markdown,
+    to_table,
+    to_text,
+    to_xlsx,
+)
 from .road import RoadMetric, load_roads, road_graph_from_lines, road_graph_from_osm
 from .rules import (
     PRESETS,
@@ -83,7 +94,6 @@ from .rules import (
     parse_rules,
     register_rule_type,
 )
-from .scale import candidates, pairs_to_graph, pairs_within
 from .uncertainty import (
     DISC_HAUSDORFF_K,
     POINT_UNCERTAINTY_M,
@@ -177,10 +187,13 @@ __all__ = [
     "site_history",
     "site_uncertainty_m",
     "sites_map",
+    "to_csv",
     "to_dataframe",
     "to_dict",
     "to_json",
     "to_markdown",
+    "to_table",
     "to_text",
+    "to_xlsx",
     "verdict_for",
 ]

@@ -281,7 +281,7 @@ def _format_for(fmt: str | None, output: str | None, allowed: Sequence[str]) -> 
     suffix = os.path.splitext(output)[1].lower() if output and output != "-" else ""
     implied = _SUFFIX_FORMATS.get(suffix)
     if fmt is None:
-        fmt = implied if implied in allowed else "text"
+        fmt = implied if implied is not None and implied in allowed else "text"
     elif implied is not None and implied != fmt:
         raise click.UsageError(
             f"-o {output} says {implied} but --format says {fmt}; make them agree"

@@ -16,7 +16,7 @@ Examples
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyproj
@@ -31,6 +31,7 @@ __all__ = [
     "PLANAR_CRS",
     "SEGMENTIZE_DEG",
     "STORAGE_CRS",
+    "apply_transform",
     "geodesic_m",
     "in_korea_bbox",
     "km_to_m",
@@ -39,6 +40,7 @@ __all__ = [
     "segmentized_size",
     "to_planar",
     "to_storage",
+    "transformer",
 ]
 
 STORAGE_CRS: str = "EPSG:4326"
@@ -151,8 +153,41 @@ def in_korea_bbox(lon: float, lat: float) -> bool:
 
 
 @lru_cache(maxsize=8)
-def _transformer(src: str, dst: str) -> Transformer:
+def transformer(src: str, dst: str) -> Transformer:
+    """The (cached) transformer from CRS ``src`` to ``dst``, longitude/easting first.
+
+    Examples
+    --------
+    >>> x, y = transformer(STORAGE_CRS, PLANAR_CRS).transform(127.5, 38.0)
+    >>> round(x), round(y)
+    (1000000, 2000000)
+    """
     return Transformer.from_crs(src, dst, always_xy=True)
+
+
+_G = TypeVar("_G", BaseGeometry, np.ndarray)
+
+
+def apply_transform(t: Transformer, geom: _G) -> _G:
+    """Apply transformer ``t`` to every coordinate of a geometry or an array of geometries.
+
+    Examples
+    --------
+    >>> from shapely import Point
+    >>> p = apply_transform(transformer(PLANAR_CRS, STORAGE_CRS), Point(1000000, 2000000))
+    >>> round(p.x, 6), round(p.y, 6)
+    (127.5, 38.0)
+    """
+
+    def fn(xy: np.ndarray) -> np.ndarray:
+        x, y = t.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    out: _G = shapely.transform(geom, fn)
+    return out
+
+
+_apply = apply_transform  # the old private name, until maps.py switches; do not use
 
 
 def to_planar(geom: BaseGeometry, src: Any = STORAGE_CRS) -> BaseGeometry:
@@ -165,7 +200,7 @@ def to_planar(geom: BaseGeometry, src: Any = STORAGE_CRS) -> BaseGeometry:
     >>> round(p.x), round(p.y)
     (1000000, 2000000)
     """
-    return _apply(_transformer(str(pyproj.CRS(src)), PLANAR_CRS), geom)
+    return apply_transform(transformer(str(pyproj.CRS(src)), PLANAR_CRS), geom)
 
 
 def to_storage(geom: BaseGeometry, src: Any = PLANAR_CRS) -> BaseGeometry:
@@ -178,13 +213,4 @@ def to_storage(geom: BaseGeometry, src: Any = PLANAR_CRS) -> BaseGeometry:
     >>> round(p.x, 6), round(p.y, 6)
     (127.5, 38.0)
     """
-    return _apply(_transformer(str(pyproj.CRS(src)), STORAGE_CRS), geom)
-
-
-def _apply(t: Transformer, geom: BaseGeometry) -> BaseGeometry:
-    def fn(xy: np.ndarray) -> np.ndarray:
-        x, y = t.transform(xy[:, 0], xy[:, 1])
-        return np.column_stack([x, y])
-
-    out: BaseGeometry = shapely.transform(geom, fn)
-    return out
+    return apply_transform(transformer(str(pyproj.CRS(src)), STORAGE_CRS), geom)

@@ -1,11 +1,11 @@
 """Pair searches over site sets partitioned across a dask cluster.
 
-:func:`pairs_within_dask` runs :func:`sandan_geo.scale.pairs_within` on a
+:func:`pairs_within_dask` runs :func:`sandan_geo.pairs_within` on a
 `dask-geopandas <https://dask-geopandas.readthedocs.io>`_ GeoDataFrame, one
 strip of sites at a time, and gives the same pairs with the same distances,
 to the last bit. Reach for it when the sites, or their pairs, outgrow one
 machine, or when a cluster is at hand; on one machine the plain
-:func:`~sandan_geo.scale.pairs_within` is faster (``docs/benchmarks.md``
+:func:`~sandan_geo.pairs_within` is faster (``docs/benchmarks.md``
 measures by how much), and its ``out=`` option already streams a result
 larger than memory to Parquet.
 
@@ -39,21 +39,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._optional import require
 from .crs import km_to_m
 from .errors import InputError, SchemaError
-from .scale import (
-    _SLACK_M,
-    PAIR_COLUMNS,
-    _check_km,
-    _ecef,
-    _engine_chunks,
-    _metric_name,
-    _planar_footprints,
-    _planar_scale_max,
-    _point_lonlat,
-    _require,
-    _table_from_frame,
-)
+from .geodesy import SLACK_M, ecef, planar_reach_m
+from .measure import DEFAULT_METRIC, planar_outlines
+from .pairs import PAIR_COLUMNS, checked_max_km, engine_chunks, pair_metric_name
+from .sitetable import site_table_from_frame
 
 if TYPE_CHECKING:  # pragma: no cover
     import dask.dataframe as dd
@@ -71,14 +63,15 @@ _OWN = "_sandan_geo_own"  # in a strip: the site starts there
 
 def pairs_within_dask(
     sites: Any,
-    km: float,
+    max_km: float | None = None,
     *,
-    metric: str = "centroid",
+    km: float | None = None,
+    metric: str = DEFAULT_METRIC,
     strips: int | None = None,
 ) -> dd.DataFrame:
-    """Every pair of sites within ``km``, computed strip by strip on dask.
+    """Every pair of sites within ``max_km``, computed strip by strip on dask.
 
-    The same pairs as :func:`sandan_geo.scale.pairs_within` on the whole
+    The same pairs as :func:`sandan_geo.pairs_within` on the whole
     set, with the same ``distance_km`` to the last bit and ``a`` before
     ``b`` in input order (partition by partition, row by row); only the
     row order differs. Nothing is computed until the result is (the input
@@ -89,11 +82,15 @@ def pairs_within_dask(
     sites
         A ``dask_geopandas.GeoDataFrame`` with a ``key`` column, or a
         ``geopandas.GeoDataFrame`` (split into ``strips`` partitions), as
-        :func:`~sandan_geo.scale.pairs_within` takes it.
-    km
+        :func:`~sandan_geo.pairs_within` takes it.
+    max_km
         The limit in kilometres, > 0 (and at most 600).
+    km
+        Deprecated name of ``max_km``, accepted for one release with a
+        ``FutureWarning``.
     metric
-        ``"centroid"`` or ``"boundary"``.
+        ``"boundary"`` (default, :data:`~sandan_geo.measure.DEFAULT_METRIC`)
+        or ``"centroid"``.
     strips
         Strips to cut the sites into, one task each; by default the number
         of input partitions. More strips mean smaller tasks and more sites
@@ -110,7 +107,7 @@ def pairs_within_dask(
     Raises
     ------
     RuleError
-        ``km`` or ``metric`` is not valid.
+        ``max_km`` or ``metric`` is not valid.
     InputError
         ``sites`` is not a GeoDataFrame; ``strips`` is not a positive integer.
     SchemaError
@@ -127,21 +124,21 @@ def pairs_within_dask(
     ...     {"key": ["a", "b", "c"]},
     ...     geometry=shapely.points([128.50, 128.55, 129.30], [35.84, 35.88, 35.50]),
     ...     crs="EPSG:4326")
-    >>> pairs = pairs_within_dask(frame, 7.5, strips=2)
+    >>> pairs = pairs_within_dask(frame, 7.5, metric="centroid", strips=2)
     >>> pairs.compute(scheduler="sync").round(3).to_dict("records")
     [{'a': 'a', 'b': 'b', 'distance_km': 6.332, 'metric': 'centroid'}]
     """
-    dask = _require("dask", "dask", extra="dask")
-    dd_ = _require("dask.dataframe", "dask", extra="dask")
-    dgpd = _require("dask_geopandas", "dask-geopandas", extra="dask")
-    _require("scipy.spatial", "scipy", extra="dask")
-    limit_km = _check_km(km)
-    name = _metric_name(metric)
+    dask = require("dask", "dask", extra="dask")
+    dd_ = require("dask.dataframe", "dask", extra="dask")
+    dgpd = require("dask_geopandas", "dask-geopandas", extra="dask")
+    require("scipy.spatial", "scipy", extra="dask")
+    limit_km = checked_max_km(max_km, km, caller="pairs_within_dask")
+    name = pair_metric_name(metric)
     if strips is not None and (
         isinstance(strips, bool) or not isinstance(strips, int) or strips < 1
     ):
         raise InputError(f"strips is {strips!r}", field="strips", hint="give a positive integer")
-    gpd = _require("geopandas", "geopandas")
+    gpd = require("geopandas", "geopandas", extra="scale")
     if isinstance(sites, gpd.GeoDataFrame):
         sites = dgpd.from_geopandas(sites, npartitions=strips or 1, sort=False)
     if not isinstance(sites, dgpd.GeoDataFrame):
@@ -180,15 +177,15 @@ def pairs_within_dask(
     if engine == "points":
         lon0 = math.radians(sum(s["lon_sum"] for s in stats) / n)
         axis = np.array([-math.sin(lon0), math.cos(lon0), 0.0])  # east at the mean longitude
-        reach = limit_m + _SLACK_M
+        reach = limit_m + SLACK_M
         lon = np.concatenate([s["lon"] for s in stats])
         lat = np.concatenate([s["lat"] for s in stats])
-        starts = _ecef(lon, lat) @ axis
+        starts = ecef(lon, lat) @ axis
         widest = 0.0
     else:
         axis = np.zeros(3)
         bounds = _union_bounds([s["bounds"] for s in stats])
-        reach = limit_m * _planar_scale_max(bounds, limit_m) + 1.0
+        reach = planar_reach_m(bounds, limit_m)
         starts = np.concatenate([s["x0"] for s in stats])
         widest = max(s["widest"] for s in stats)
     count = strips or len(parts)
@@ -212,7 +209,7 @@ def _stats(part: gpd.GeoDataFrame, metric: str) -> dict[str, Any]:
     """Size, extent, key hashes and a sample of interval starts of one partition."""
     if len(part) == 0:
         return {"n": 0, "all_points": True, "hashes": np.empty(0, dtype=np.uint64)}
-    table = _table_from_frame(part)
+    table = site_table_from_frame(part)
     step = max(1, len(table.keys) // _SAMPLE)
     out: dict[str, Any] = {
         "n": len(table.keys),
@@ -222,10 +219,10 @@ def _stats(part: gpd.GeoDataFrame, metric: str) -> dict[str, Any]:
         "lon_sum": float(np.sum(table.lon)),
     }
     if metric == "centroid" or table.all_points:
-        lon, lat = _point_lonlat(table, metric)
+        lon, lat = table.point_lonlat(metric)
         out["lon"], out["lat"] = lon[::step], lat[::step]
     if metric == "boundary":
-        box = shapely.bounds(_planar_footprints(table.footprints))
+        box = shapely.bounds(planar_outlines(table.footprints))
         out["x0"] = np.sort(box[:, 0])[::step]
         out["widest"] = float(np.max(box[:, 2] - box[:, 0]))
     return out
@@ -250,12 +247,12 @@ def _place(
         out[_POS] = np.empty(0, dtype=np.int64)
         out[_LO] = out[_HI] = np.empty(0)
         return out
-    table = _table_from_frame(part)
+    table = site_table_from_frame(part)
     if engine == "points":
-        p = _ecef(*_point_lonlat(table, metric)) @ axis
+        p = ecef(*table.point_lonlat(metric)) @ axis
         lo, hi = p, p
     else:
-        box = shapely.bounds(_planar_footprints(table.footprints))
+        box = shapely.bounds(planar_outlines(table.footprints))
         lo, hi = box[:, 0], box[:, 2]
     out[_POS] = offset + np.arange(len(part))
     out[_LO] = lo
@@ -285,9 +282,9 @@ def _strip_pairs(
     own = local[_OWN].to_numpy()
     if not own.any():
         return _empty(metric)
-    table = _table_from_frame(local.drop(columns=[_POS, _LO, _HI, _OWN]))
+    table = site_table_from_frame(local.drop(columns=[_POS, _LO, _HI, _OWN]))
     a_parts, b_parts, d_parts = [], [], []
-    for i, j, d in _engine_chunks(table, metric, engine, limit_m, None, False):
+    for i, j, d in engine_chunks(table, metric, engine, limit_m, None, False):
         keep = own[i]  # i is the earlier site: the pair belongs to i's strip
         a_parts.append(i[keep])
         b_parts.append(j[keep])

@@ -1387,7 +1387,8 @@ def _reproject_geojson(
 ) -> dict[str, Any] | None:
     from shapely.geometry import mapping
 
-    from .crs import _apply, _transformer
+    from .crs import apply_transform as _apply
+    from .crs import transformer as _transformer
 
     try:
         geom = shape(geometry)

@@ -33,11 +33,21 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import networkx as nx
+import numpy as np
 import shapely
-from shapely import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
-from .crs import geodesic_m, m_to_km, segmentized, to_planar, to_storage
+from .crs import (
+    GEOD,
+    PLANAR_CRS,
+    SEGMENTIZE_DEG,
+    STORAGE_CRS,
+    apply_transform,
+    geodesic_m,
+    m_to_km,
+    segmentized,
+    transformer,
+)
 from .errors import RuleError
 from .graph import node_site
 from .model import Site
@@ -49,15 +59,19 @@ __all__ = [
     "CentroidMetric",
     "Distance",
     "Metric",
+    "Outlines",
+    "boundary_gap_m",
     "get_metric",
     "measure",
     "measure_links",
+    "nearest_points_lonlat",
+    "planar_outlines",
     "register_metric",
 ]
 
 DEFAULT_METRIC = "boundary"
-"""The metric of the presets and of ``max_distance`` when none is named (see docs/rules.md)."""
-
+"""The metric of the presets, of ``max_distance`` and of the pair search when none is named
+(see docs/rules.md)."""
 
 
 @dataclass(frozen=True)
@@ -157,14 +171,29 @@ class BoundaryMetric:
     def distance(self, a: Site, b: Site) -> Distance:
         """Return the geodesic length of the shortest line between the footprints."""
         p, q = nearest_points_lonlat(a.footprint, b.footprint)
-        value = 0.0 if p == q else geodesic_m(p, q)
         return Distance(
             metric=self.name,
-            value_m=value,
+            value_m=_gap_m(p, q),
             from_point=p,
             to_point=q,
             approximate=a.footprint_approximate or b.footprint_approximate,
         )
+
+
+def boundary_gap_m(a: BaseGeometry, b: BaseGeometry) -> float:
+    """The boundary metric's value (m) between two lon/lat footprints; 0 where they meet.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> round(boundary_gap_m(box(127.0, 37.0, 127.01, 37.01), box(127.02, 37.0, 127.03, 37.01)), 1)
+    890.0
+    """
+    return _gap_m(*nearest_points_lonlat(a, b))
+
+
+def _gap_m(p: tuple[float, float], q: tuple[float, float]) -> float:
+    return 0.0 if p == q else geodesic_m(p, q)
 
 
 def nearest_points_lonlat(
@@ -173,7 +202,14 @@ def nearest_points_lonlat(
     """Return the nearest pair of points of two lon/lat geometries, found in EPSG:5179.
 
     Where the geometries touch or overlap, both points are the same point of
-    their intersection.
+    their intersection. Otherwise the points are those :class:`Outlines`
+    finds for the pair (the one implementation of the boundary metric).
+
+    Raises
+    ------
+    GeometryError
+        An outline would have more than
+        :data:`~sandan_geo.crs.MAX_SEGMENTIZED_VERTICES` vertices once segmentized.
 
     Examples
     --------
@@ -189,30 +225,146 @@ def nearest_points_lonlat(
         shared = a.intersection(b)
         pt = shared.representative_point() if not shared.is_empty else a.representative_point()
         return (pt.x, pt.y), (pt.x, pt.y)
-    pa = to_planar(segmentized(a))
-    pb = to_planar(segmentized(b))
-    line = shapely.shortest_line(pa, pb)
-    assert isinstance(line, LineString)
-    back = to_storage(line)
-    (x0, y0), (x1, y1) = back.coords[0], back.coords[-1]
-    return _snap_vertex(a, (x0, y0)), _snap_vertex(b, (x1, y1))
+    pair = np.empty(2, dtype=object)
+    pair[:] = [a, b]
+    planar = np.empty(2, dtype=object)
+    planar[:] = [_to_planar(segmentized(a)), _to_planar(segmentized(b))]  # size-checked
+    px, py, qx, qy = Outlines(pair, planar=planar).nearest_points(_FIRST, _SECOND)
+    return (float(px[0]), float(py[0])), (float(qx[0]), float(qy[0]))
 
 
-def _snap_vertex(geom: BaseGeometry, xy: tuple[float, float]) -> tuple[float, float]:
-    """Return an input vertex where the round trip through EPSG:5179 nearly hit one.
+_FIRST = np.zeros(1, dtype=np.intp)
+_SECOND = np.ones(1, dtype=np.intp)
 
-    A point projected there and back differs from the original by ~1e-12°;
-    snapping keeps reported points equal to the user's own vertices.
+
+def _to_planar(geoms: Any) -> Any:
+    return apply_transform(transformer(STORAGE_CRS, PLANAR_CRS), geoms)
+
+
+def planar_outlines(footprints: np.ndarray) -> np.ndarray:
+    """Lon/lat footprints split to :data:`~sandan_geo.crs.SEGMENTIZE_DEG` and projected to EPSG:5179.
+
+    What the boundary metric measures between, for an array of footprints at once.
+
+    Examples
+    --------
+    >>> from shapely import Point
+    >>> [round(c) for c in planar_outlines(np.array([Point(127.5, 38.0)]))[0].coords[0]]
+    [1000000, 2000000]
     """
-    if isinstance(geom, Point):
-        return (geom.x, geom.y)
-    coords = shapely.get_coordinates(geom)
-    if len(coords):
-        d = abs(coords[:, 0] - xy[0]) + abs(coords[:, 1] - xy[1])
-        i = int(d.argmin())
-        if d[i] < 1e-9:
-            return (float(coords[i, 0]), float(coords[i, 1]))
-    return (float(xy[0]), float(xy[1]))
+    out: np.ndarray = _to_planar(shapely.segmentize(footprints, SEGMENTIZE_DEG))
+    return out
+
+
+class Outlines:
+    """The boundary metric for many pairs of footprints at once, vectorised.
+
+    The one implementation of :class:`BoundaryMetric`'s value: the scalar
+    :func:`nearest_points_lonlat` calls it for one pair, the pair search
+    (:func:`~sandan_geo.pairs_within`) for thousands. For a pair that does
+    not intersect: the planar shortest line between the segmentized,
+    projected footprints, its ends projected back to lon/lat and snapped to an
+    input vertex where the round trip nearly hit one, then the GRS80 geodesic
+    between them.
+
+    Parameters
+    ----------
+    footprints
+        Lon/lat shapely geometries (an object array), valid.
+    planar
+        ``planar_outlines(footprints)``, if the caller already has it.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> fps = np.array([box(127.0, 37.0, 127.01, 37.01), box(127.02, 37.0, 127.03, 37.01)])
+    >>> Outlines(fps).gaps_m(np.array([0, 0]), np.array([1, 0])).round(1).tolist()
+    [890.0, 0.0]
+    """
+
+    def __init__(self, footprints: np.ndarray, *, planar: np.ndarray | None = None) -> None:
+        self.footprints = footprints
+        self.planar = planar_outlines(footprints) if planar is None else planar
+        coords, owner = shapely.get_coordinates(footprints, return_index=True)
+        self._x = coords[:, 0]
+        self._y = coords[:, 1]
+        counts = np.bincount(owner, minlength=len(footprints))
+        self._start = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.intp)
+        self._count = counts.astype(np.intp)
+        self._is_point = shapely.get_type_id(footprints) == 0
+
+    def gaps_m(self, i: np.ndarray, j: np.ndarray, lines: np.ndarray | None = None) -> np.ndarray:
+        """The boundary distance (m) for the pairs ``(i, j)``; 0 where they intersect.
+
+        ``lines``, if given, are the planar shortest lines between
+        ``planar[i]`` and ``planar[j]`` (computed by the caller to filter
+        candidates).
+        """
+        out = np.zeros(len(i))
+        rest = np.flatnonzero(~shapely.intersects(self.footprints[i], self.footprints[j]))
+        if not len(rest):
+            return out
+        px, py, qx, qy = self.nearest_points(
+            i[rest], j[rest], None if lines is None else lines[rest]
+        )
+        _, _, dist = GEOD.inv(px, py, qx, qy)
+        out[rest] = np.where((px == qx) & (py == qy), 0.0, dist)
+        return out
+
+    def nearest_points(
+        self, i: np.ndarray, j: np.ndarray, lines: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Lon, lat of the nearest points on ``i`` and on ``j``, for pairs that do not intersect."""
+        if lines is None:
+            lines = shapely.shortest_line(self.planar[i], self.planar[j])
+        xy = shapely.get_coordinates(lines)
+        lon, lat = transformer(PLANAR_CRS, STORAGE_CRS).transform(xy[:, 0], xy[:, 1])
+        lon = np.asarray(lon, dtype=float)
+        lat = np.asarray(lat, dtype=float)
+        # Each line has two vertices: on the first geometry, then on the second.
+        px, py = self._snap(i, lon[0::2], lat[0::2])
+        qx, qy = self._snap(j, lon[1::2], lat[1::2])
+        return px, py, qx, qy
+
+    def _snap(self, g: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Put back an input vertex where the round trip through EPSG:5179 nearly hit one.
+
+        A point projected there and back differs from the original by ~1e-12°;
+        snapping keeps reported points equal to the user's own vertices. A
+        point footprint is its own nearest point.
+        """
+        x = x.copy()
+        y = y.copy()
+        pts = self._is_point[g]
+        x[pts] = self._x[self._start[g[pts]]]
+        y[pts] = self._y[self._start[g[pts]]]
+        rest = np.flatnonzero(~pts & (self._count[g] > 0))
+        step = 1 << 22  # expanded vertices per batch
+        cum = np.cumsum(self._count[g[rest]])
+        first = 0
+        while first < len(rest):
+            base = cum[first - 1] if first else 0
+            last = int(np.searchsorted(cum, base + step, side="right"))
+            last = max(last, first + 1)
+            self._snap_batch(g, x, y, rest[first:last])
+            first = last
+        return x, y
+
+    def _snap_batch(self, g: np.ndarray, x: np.ndarray, y: np.ndarray, ends: np.ndarray) -> None:
+        lengths = self._count[g[ends]]
+        offsets = np.cumsum(lengths) - lengths
+        owner = np.repeat(np.arange(len(ends)), lengths)
+        pos = np.arange(int(lengths.sum())) - np.repeat(offsets, lengths)
+        vertex = np.repeat(self._start[g[ends]], lengths) + pos
+        l1 = np.abs(self._x[vertex] - x[ends][owner]) + np.abs(self._y[vertex] - y[ends][owner])
+        best = np.minimum.reduceat(l1, offsets)
+        hit = l1 == best[owner]
+        first_hit = np.flatnonzero(hit)
+        _, where = np.unique(owner[first_hit], return_index=True)
+        chosen = vertex[first_hit[where]]
+        snap = best < 1e-9
+        x[ends[snap]] = self._x[chosen[snap]]
+        y[ends[snap]] = self._y[chosen[snap]]
 
 
 METRICS: dict[str, Metric] = {"centroid": CentroidMetric(), "boundary": BoundaryMetric()}
