@@ -1387,12 +1387,11 @@ def _reproject_geojson(
 ) -> dict[str, Any] | None:
     from shapely.geometry import mapping
 
-    from .crs import apply_transform as _apply
-    from .crs import transformer as _transformer
+    from .crs import apply_transform, transformer
 
     try:
         geom = shape(geometry)
-        out = _apply(_transformer(crs, "EPSG:4326"), geom)
+        out = apply_transform(transformer(crs, "EPSG:4326"), geom)
     except Exception as err:  # malformed coordinates in any of several ways
         problems.add(GeometryError, where, f"cannot reproject the geometry ({err})")
         return None
