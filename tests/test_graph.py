@@ -123,3 +123,19 @@ def test_gis_plan_with_numeric_boolean_loads(tmp_path):
     ).to_file(path)
     plan = load_plan(path)
     assert plan.member("a").site.extent_approximate is True
+
+
+def test_check_plan_measures_the_plans_own_sites_and_a_users_graph_its_nodes():
+    from sandan_geo import check_plan, load_plan, plan_to_graph
+    from sandan_geo.graph import node_site
+
+    plan = load_plan("daegu-2020")
+    direct = check_plan(plan, metric="centroid")
+    G = plan_to_graph(plan)
+    assert "plan_sites" not in G.graph  # a graph handed to a user is rebuilt from its nodes
+    assert node_site(G, "seodaegu") == plan.member("seodaegu").site
+    via_graph = check_plan(G, metric="centroid")
+    assert [c.value_km for c in direct.checks] == [c.value_km for c in via_graph.checks]
+    G.nodes["seodaegu"]["lon"] += 0.1  # the user moves a node: the check follows the node
+    moved = {c.to: c.value_km for c in check_plan(G, metric="centroid").checks if c.value_km}
+    assert moved["seodaegu"] != {c.to: c.value_km for c in direct.checks}["seodaegu"]

@@ -25,7 +25,7 @@ from typing import Any
 import networkx as nx
 
 from .errors import RuleError
-from .graph import plan_to_graph
+from .graph import plan_to_graph, with_plan_sites
 from .measure import DEFAULT_METRIC, Metric
 from .model import Plan
 from .rules import (
@@ -151,7 +151,8 @@ def check_plan(
     >>> r.rules_source, sorted({c.verdict for c in r.checks})
     ('none', ['info', 'pass'])
     """
-    G = plan if isinstance(plan, nx.DiGraph) else plan_to_graph(plan)
+    # a graph made here from a plan measures the plan's own sites (no rebuild per pair)
+    G = plan if isinstance(plan, nx.DiGraph) else with_plan_sites(plan_to_graph(plan), plan)
     plan_id = G.graph.get("plan", "plan")
     if rules is not None and max_km is not None:
         raise RuleError("give either rules or max_km, not both")

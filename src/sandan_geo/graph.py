@@ -27,6 +27,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -41,11 +42,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NODE_ATTRS",
+    "PLAN_SITES",
     "gdfs_to_graph",
     "graph_to_gdfs",
     "graph_to_plan",
     "node_site",
     "plan_to_graph",
+    "with_plan_sites",
 ]
 
 NODE_ATTRS: tuple[str, ...] = (
@@ -133,8 +136,35 @@ def _node_attrs(m: PlanSite) -> dict[str, Any]:
     }
 
 
+PLAN_SITES = "plan_sites"
+"""Graph attribute holding the plan's own :class:`~sandan_geo.model.Site` objects, set by
+:func:`with_plan_sites` on a graph nobody else holds (``check_plan`` does), so that rules
+measure the plan's sites as they are instead of rebuilding one per pair."""
+
+
+def with_plan_sites(G: nx.DiGraph, plan: Plan) -> nx.DiGraph:
+    """Mark ``G`` (just built from ``plan``) with the plan's sites, for :func:`node_site`.
+
+    Only for a graph made here and not handed out before: :func:`node_site` then
+    trusts that the nodes still describe these sites.
+
+    Examples
+    --------
+    >>> from sandan_geo import load_plan
+    >>> plan = load_plan("daegu-2020")
+    >>> G = with_plan_sites(plan_to_graph(plan), plan)
+    >>> node_site(G, "seongseo") is plan.member("seongseo").site
+    True
+    """
+    G.graph[PLAN_SITES] = MappingProxyType({m.key: m.site for m in plan.sites})
+    return G
+
+
 def node_site(G: nx.DiGraph, key: str) -> Site:
-    """Rebuild the :class:`~sandan_geo.model.Site` of node ``key``.
+    """The :class:`~sandan_geo.model.Site` of node ``key``: the plan's own, else rebuilt.
+
+    A graph marked by :func:`with_plan_sites` gives the plan's site object; any
+    other graph gets a site rebuilt from the node's attributes.
 
     Examples
     --------
@@ -145,6 +175,9 @@ def node_site(G: nx.DiGraph, key: str) -> Site:
     """
     if key not in G:
         raise SchemaError(f"graph has no node '{key}'", site=key)
+    own = G.graph.get(PLAN_SITES)
+    if own is not None and key in own:
+        return own[key]  # type: ignore[no-any-return]
     d = G.nodes[key]
     return Site(
         key=key,
