@@ -114,6 +114,7 @@ def check_plan(
     *,
     metric: str | Metric | None = None,
     max_km: float | None = None,
+    metrics: Mapping[str, Metric] | None = None,
 ) -> Report:
     """Check a plan against rules and return the report.
 
@@ -130,6 +131,10 @@ def check_plan(
     max_km
         Check accessibility within this limit (and value-chain connectivity)
         instead of the plan's rules. Not together with ``rules``.
+    metrics
+        Metric objects by name for this call (e.g. ``{"road": RoadMetric(G)}``), so
+        that a plan's ``metric: road`` rule or ``metric="road"`` measures with that
+        object without registering it globally (:func:`~sandan_geo.register_metric`).
 
     Returns
     -------
@@ -156,10 +161,12 @@ def check_plan(
     plan_id = G.graph.get("plan", "plan")
     if rules is not None and max_km is not None:
         raise RuleError("give either rules or max_km, not both")
+    if isinstance(metric, str) and metrics and metric in metrics:
+        metric = metrics[metric]
     source: str
     parsed: tuple[Rule, ...]
     if rules is not None:
-        parsed, source = parse_rules(rules, metric=metric), "argument"
+        parsed, source = parse_rules(rules, metric=metric, metrics=metrics), "argument"
     elif max_km is not None:
         parsed = accessibility_rules(
             max_km, metric=metric if metric is not None else DEFAULT_METRIC
@@ -167,7 +174,7 @@ def check_plan(
         source = "max_km"
     elif G.graph.get("rules") is not None:
         try:
-            parsed = parse_rules(G.graph["rules"], metric=metric)
+            parsed = parse_rules(G.graph["rules"], metric=metric, metrics=metrics)
         except RuleError as err:
             raise RuleError(f"plan '{plan_id}': {err}", path=G.graph.get("path")) from None
         source = "plan"

@@ -297,10 +297,15 @@ def _emit_bytes(ctx: click.Context, data: bytes, output: str | None) -> None:
         click.echo(f"wrote {output}", err=True)
 
 
-def _use_roads(roads: str | None) -> None:
-    """Load road data and make the ``road`` metric available by name."""
+def _use_roads(roads: str | None, metric: str | None) -> dict[str, sg.Metric]:
+    """This command's metrics by name: ``road`` when road data is given (not registered
+    globally); the ``--metric`` named is checked to exist."""
+    local: dict[str, sg.Metric] = {}
     if roads is not None:
-        sg.register_metric(sg.RoadMetric(sg.load_roads(roads)))
+        local["road"] = sg.RoadMetric(sg.load_roads(roads))
+    if metric is not None and metric not in local:
+        sg.get_metric(metric)
+    return local
 
 
 def _resolve_rules(rules_arg: str | None) -> Any:
@@ -489,15 +494,15 @@ def validate_cmd(
     if not ids:
         raise click.UsageError("name at least one PLAN, or pass --all")
     fmt = _format_for(fmt, output, ("text", "json", "markdown", "csv", "xlsx"))
-    _use_roads(roads)
-    if metric is not None:
-        sg.get_metric(metric)
+    metrics = _use_roads(roads, metric)
     rules = _resolve_rules(rules_arg)
     reports = []
     with _progress(ids, "validating") as items:
         for pid in items:
             plan = _load(ctx, pid, boundaries, key_field, encoding, name_field)
-            reports.append(sg.check_plan(plan, rules, metric=metric, max_km=max_km))
+            reports.append(
+                sg.check_plan(plan, rules, metric=metric, max_km=max_km, metrics=metrics)
+            )
     one: Any = reports[0] if len(reports) == 1 else reports
     if fmt == "xlsx":
         _emit_bytes(ctx, sg.to_xlsx(reports), output)
@@ -576,9 +581,7 @@ def map_cmd(
         raise click.UsageError("name at least one PLAN, or pass --all")
     if not output and not png:
         raise click.UsageError("give -o FILE.html and/or --png FILE.png")
-    _use_roads(roads)
-    if metric is not None:
-        sg.get_metric(metric)
+    metrics = _use_roads(roads, metric)
     rules = _resolve_rules(rules_arg)
     loaded = [_load(ctx, pid, boundaries, key_field, encoding, name_field) for pid in ids]
     reports: list[sg.Report | None] = []
@@ -586,7 +589,9 @@ def map_cmd(
         if no_check or (rules is None and max_km is None and plan.rules is None):
             reports.append(None)
         else:
-            reports.append(sg.check_plan(plan, rules, metric=metric, max_km=max_km))
+            reports.append(
+                sg.check_plan(plan, rules, metric=metric, max_km=max_km, metrics=metrics)
+            )
     tile_choice = "none" if tiles == "none" else tiles
     if len(loaded) == 1:
         m = sg.plan_map(

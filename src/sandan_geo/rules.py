@@ -547,7 +547,12 @@ def register_rule_type(name: str, factory: RuleFactory, fields: Sequence[str] = 
     _RULE_TYPES[name] = (factory, frozenset(fields))
 
 
-def parse_rules(spec: Any, *, metric: str | Metric | None = None) -> tuple[Rule, ...]:
+def parse_rules(
+    spec: Any,
+    *,
+    metric: str | Metric | None = None,
+    metrics: Mapping[str, Metric] | None = None,
+) -> tuple[Rule, ...]:
     """Turn a rule specification into rule objects.
 
     Parameters
@@ -557,6 +562,9 @@ def parse_rules(spec: Any, *, metric: str | Metric | None = None) -> tuple[Rule,
         ``{type: ..., ...}``, or a list of any of these.
     metric
         When given, every distance rule measures with it instead.
+    metrics
+        Metric objects by name for this call only (e.g. ``{"road": RoadMetric(G)}``):
+        a rule naming one measures with that object, whatever is registered globally.
 
     Raises
     ------
@@ -575,17 +583,22 @@ def parse_rules(spec: Any, *, metric: str | Metric | None = None) -> tuple[Rule,
     items = spec if isinstance(spec, list | tuple) else [spec]
     if not items:
         raise RuleError("the rule list is empty", hint="give a preset name or at least one rule")
+    local = dict(metrics or {})
+    if isinstance(metric, str) and metric in local:
+        metric = local[metric]
     if metric is not None:
         get_metric(metric)
     rules: list[Rule] = []
     for i, item in enumerate(items):
-        rules.extend(_parse_one(item, i, metric))
+        rules.extend(_parse_one(item, i, metric, local))
     if metric is not None:
         rules = [r.with_metric(metric) for r in rules]
     return tuple(rules)
 
 
-def _parse_one(item: Any, i: int, metric: str | Metric | None = None) -> list[Rule]:
+def _parse_one(
+    item: Any, i: int, metric: str | Metric | None = None, local: Mapping[str, Metric] | None = None
+) -> list[Rule]:
     """One rule specification; ``metric`` replaces a mapping's own before it is checked."""
     if isinstance(item, str):
         if item not in PRESETS:
@@ -609,6 +622,8 @@ def _parse_one(item: Any, i: int, metric: str | Metric | None = None) -> list[Ru
     if metric is not None and "metric" in allowed:
         # the override is checked, the rule's own metric need not exist (e.g. road, no roads)
         item = {**item, "metric": metric}
+    elif local and isinstance(item.get("metric"), str) and item["metric"] in local:
+        item = {**item, "metric": local[item["metric"]]}  # this call's metric object
     extra = sorted(str(k) for k in item if k != "type" and k not in allowed)
     if extra:
         raise RuleError(
