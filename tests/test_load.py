@@ -461,3 +461,20 @@ def test_an_outline_of_absurdly_long_edges_is_refused_before_it_costs_gigabytes(
     }
     with pytest.raises(sg.GeometryError, match="km long in all"):
         sg.load_plan({"id": "p", "sites": [entry]})
+
+
+def test_loader_errors_fill_path_site_field_and_hint(tmp_path):
+    import sandan_geo as sg
+
+    path = tmp_path / "plan.yaml"
+    path.write_text(
+        "id: p\nsites:\n  - {key: hub1, name: 거점, role: hub, lon: 128.5, lat: 35.84}\n"
+        "  - {key: l1, name: 연계, role: linked_complex, lon: abc, lat: 35.9}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(sg.SchemaError) as info:
+        sg.load_plan(path)
+    err = info.value
+    assert (err.path, err.site, err.field) == (str(path), "l1", "lon")
+    assert err.hint == "give decimal degrees east, e.g. 128.49"
+    assert str(err).count("give decimal degrees east") == 1  # the hint is not repeated

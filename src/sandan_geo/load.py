@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import unicodedata
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -113,13 +114,16 @@ MAX_PROBLEMS = 1000
 costs a count, not a million messages)."""
 
 
+_NAMED = re.compile(r"\('([^']+)'\)")
+
+
 class _Problems:
     """Collects every problem in an input, then raises them together."""
 
     def __init__(self, path: str | None, *, on_land: bool = True) -> None:
         self.path = path
         self.on_land = on_land  # warn about points at sea or abroad (off for built-in data)
-        self.items: list[tuple[type[InputError], str, str | None, str | None]] = []
+        self.items: list[tuple[type[InputError], str, str | None, str | None, str | None]] = []
         self.more = 0  # problems past MAX_PROBLEMS: counted, not kept
 
     def add(
@@ -138,7 +142,10 @@ class _Problems:
         msg = f"{where}: {text}" if where else text
         if hint:
             msg = f"{msg}; {hint}"
-        self.items.append((cls, msg, site, field))
+        if site is None:  # "site 2 ('l1')", "feature 3 ('hub1')": the key named in `where`
+            named = _NAMED.search(where)
+            site = named.group(1) if named else None
+        self.items.append((cls, msg, site, field, hint))
 
     def __bool__(self) -> bool:
         return bool(self.items)
@@ -146,13 +153,14 @@ class _Problems:
     def raise_if_any(self) -> None:
         if not self.items:
             return
-        cls, msg, site, field = self.items[0]
-        listed = [m for _, m, _, _ in self.items]
+        cls, msg, site, field, hint = self.items[0]
+        listed = [m for _, m, _, _, _ in self.items]
         if self.more:
             total = len(listed) + self.more
             listed.insert(1, f"{total:,} problems in all, the first {MAX_PROBLEMS:,} kept")
         err = cls(msg, path=self.path, field=field, problems=listed)
-        err.site = site  # the message already names it ("site 2 ('l1'): ...")
+        err.site = site  # the message already names both ("site 2 ('l1'): ...; hint")
+        err.hint = hint
         raise err
 
 
