@@ -101,39 +101,56 @@ def read_text(path: str | os.PathLike[str], *, encoding: str | None = None) -> s
             path=str(p),
             hint="give a YAML or GeoJSON plan file",
         )
+    text, guessed = decode_text(data, str(p), encoding)
+    if guessed:
+        warnings.warn(
+            f"{p}: read as CP949 (EUC-KR) because it is not valid UTF-8; save it as UTF-8 "
+            "to be sure",
+            SandanGeoWarning,
+            stacklevel=3,
+        )
+    return text
+
+
+def decode_text(data: bytes, path: str, encoding: str | None = None) -> tuple[str, bool]:
+    """Text of ``data``: as ``encoding``, else UTF-8, else CP949; and whether CP949 was guessed.
+
+    A byte-order mark is dropped whatever the encoding (some Korean editors write
+    one before CP949 text), so it never sticks to the first key.
+
+    Examples
+    --------
+    >>> decode_text("성서".encode("cp949"), "f.txt")
+    ('성서', True)
+    """
+    p = path
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if encoding is not None:
         try:
-            return data.decode(encoding)
+            return data.decode(encoding), False
         except LookupError:
             raise InputError(
-                f"unknown encoding {encoding!r}", path=str(p), hint="e.g. utf-8 or cp949"
+                f"unknown encoding {encoding!r}", path=p, hint="e.g. utf-8 or cp949"
             ) from None
         except UnicodeDecodeError as err:
             raise InputError(
                 f"file is not {encoding} text (bad byte at offset {err.start})",
-                path=str(p),
+                path=p,
                 hint="give the encoding it was saved in, or leave it out to detect it",
             ) from None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), False
     except UnicodeDecodeError:
         pass
     try:
-        text = data.decode("cp949")
+        return data.decode("cp949"), True
     except UnicodeDecodeError as err:
         raise InputError(
             f"file is neither UTF-8 nor CP949 (EUC-KR) text (bad byte at offset {err.start})",
-            path=str(p),
+            path=p,
             hint="save it as UTF-8",
-        ) from err
-    warnings.warn(
-        f"{p}: read as CP949 (EUC-KR) because it is not valid UTF-8; save it as UTF-8 to be sure",
-        SandanGeoWarning,
-        stacklevel=3,
-    )
-    return text
+        ) from None
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._io import decode_text
 from .errors import GeometryError, InputError, SandanGeoWarning
 
 if TYPE_CHECKING:
@@ -145,23 +146,8 @@ def _size(p: Path) -> int:
 
 def _json_bytes(p: Path) -> tuple[bytes, str | None]:
     """A GeoJSON file's bytes as UTF-8, converting CP949 text (with a warning)."""
-    data = p.read_bytes()
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        data.decode("utf-8")
-        return data, None
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("cp949")
-    except UnicodeDecodeError as err:
-        raise InputError(
-            f"file is neither UTF-8 nor CP949 (EUC-KR) text (bad byte at offset {err.start})",
-            path=str(p),
-            hint="save it as UTF-8",
-        ) from None
-    return text.encode("utf-8"), "cp949"
+    text, guessed = decode_text(p.read_bytes(), str(p))
+    return text.encode("utf-8"), "cp949" if guessed else None
 
 
 def read_gis(

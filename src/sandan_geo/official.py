@@ -350,20 +350,11 @@ def attach_boundaries(
     table = read_gis(p, encoding=encoding, layer=layer, what="boundary file")
     frame = table.frame.to_crs("EPSG:4326")
     fields_seen = _fields_text(frame)
-    if key_field is not None and key_field not in frame.columns:
-        raise SchemaError(
-            f"no field '{key_field}'",
-            path=str(p),
-            field=key_field,
-            hint=f"fields are: {fields_seen}",
-        )
-    if name_field is not None and name_field not in frame.columns:
-        raise SchemaError(
-            f"no field '{name_field}'",
-            path=str(p),
-            field=name_field,
-            hint=f"fields are: {fields_seen}",
-        )
+    for wanted in (key_field, name_field):
+        if wanted is not None and wanted not in frame.columns:
+            raise SchemaError(
+                f"no field '{wanted}'", path=str(p), field=wanted, hint=f"fields are: {fields_seen}"
+            )
     code_field = None if key_field else _field(frame, None, _DAN_ID_FIELDS)
     names = None if key_field else _field(frame, name_field, NAME_FIELDS)
     type_field = _field(frame, None, ("DANJI_TYPE",))
@@ -378,8 +369,8 @@ def attach_boundaries(
         if code_field is not None:
             codes = frame[code_field].map(_code)
             for m in plan.sites:
-                wanted = set(m.site.dan_ids)
-                labels = list(frame.index[codes.isin(wanted)]) if wanted else []
+                site_codes = set(m.site.dan_ids)
+                labels = list(frame.index[codes.isin(site_codes)]) if site_codes else []
                 if labels:
                     matches[m.key] = (labels, "DAN_ID")
         if names is not None:

@@ -407,44 +407,33 @@ class ValueChainConnected:
         H = G if self.directed else G.to_undirected(as_view=True)
         pairs = _pairs(G, "hub_to_linked")
         if pairs and G.number_of_edges() == 0:
-            hub = pairs[0][0]
-            return [
-                Check(
-                    rule=self.describe(),
-                    rule_type=self.type,
-                    from_=hub,
-                    to=hub,
-                    metric=None,
-                    value_km=None,
-                    limit_km=None,
-                    passed=False,
-                    note=(
-                        f"the plan has no value-chain links, so none of its {len(pairs)} linked "
-                        "sites is tied to the hub; add links (from, to, relation), or in a "
-                        "GeoJSON plan LineString features with 'from' and 'to' properties"
-                    ),
-                )
-            ]
-        out = []
+            note = (
+                f"the plan has no value-chain links, so none of its {len(pairs)} linked sites "
+                "is tied to the hub; add links (from, to, relation), or in a GeoJSON plan "
+                "LineString features with 'from' and 'to' properties"
+            )
+            return [self._check(pairs[0][0], pairs[0][0], False, note)]
         # one breadth-first search from the hub (not one per site): linear in the plan's size
         parent = dict(nx.bfs_predecessors(H, pairs[0][0])) if pairs else {}
-        for hub, site in pairs:
-            ok = site in parent
-            note = _path_note(parent, hub, site) if ok else "no value-chain path from the hub"
-            out.append(
-                Check(
-                    rule=self.describe(),
-                    rule_type=self.type,
-                    from_=hub,
-                    to=site,
-                    metric=None,
-                    value_km=None,
-                    limit_km=None,
-                    passed=ok,
-                    note=note,
-                )
-            )
-        return out
+        return [
+            self._check(hub, site, True, _path_note(parent, hub, site))
+            if site in parent
+            else self._check(hub, site, False, "no value-chain path from the hub")
+            for hub, site in pairs
+        ]
+
+    def _check(self, hub: str, site: str, ok: bool, note: str) -> Check:
+        return Check(
+            rule=self.describe(),
+            rule_type=self.type,
+            from_=hub,
+            to=site,
+            metric=None,
+            value_km=None,
+            limit_km=None,
+            passed=ok,
+            note=note,
+        )
 
 
 _NOTE_HOPS = 8  # a path note names at most this many sites at each end
