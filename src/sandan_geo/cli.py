@@ -24,7 +24,7 @@ import click
 import sandan_geo as sg
 
 from ._io import json_text, write_bytes_atomic, write_text_atomic
-from .report import _plain
+from .textsafe import plain_text as _plain
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_ENV, EXIT_UNCERTAIN = 0, 1, 2, 3, 4
 

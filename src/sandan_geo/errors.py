@@ -21,21 +21,13 @@ plan.yaml (site 'hub1'): field 'lat' is missing; give decimal degrees north, e.g
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
+
+from .textsafe import escape_controls
 
 MAX_MESSAGE_CHARS = 1000
 """About how long an error's one line may grow: further problems are counted, not listed
 (``error.problems`` keeps them all)."""
-
-# C0/C1 controls (newline, ESC, ...), line/paragraph separators and bidi overrides
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def _escape_controls(text: str) -> str:
-    """Show control, line-break and bidi characters as escapes (``\\n``, ``\\x1b``)."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
-
 
 __all__ = [
     "GeometryError",
@@ -107,7 +99,7 @@ class InputError(SandanGeoError, ValueError):
             rest = len(others) - len(shown)
             tail = f"; … and {rest:,} more" if rest else ""
             msg = f"{msg} (and {len(others):,} more: {'; '.join(shown)}{tail})"
-        super().__init__(_escape_controls(msg))
+        super().__init__(escape_controls(msg))
 
     def _compose(self, problem: str) -> str:
         where = []

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -38,6 +37,7 @@ from ._io import json_text
 from .check import Report
 from .official import describe_attach
 from .rules import Check
+from .textsafe import plain_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -291,19 +291,9 @@ def to_xlsx(report: Report | Sequence[Report]) -> bytes:
     return buffer.getvalue()
 
 
-_BREAKS = re.compile(r"[\t\n\x0b\x0c\r\x1c-\x1e\x85\u2028\u2029]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _plain(text: Any) -> str:
-    """User text made safe for a terminal: one line, no control, escape or bidi characters."""
-    text = _BREAKS.sub(" ", unicodedata.normalize("NFC", str(text)))
-    return _CONTROL.sub("?", text)
-
-
 def _md(text: Any) -> str:
     """User text made inert in Markdown (and the HTML it renders to)."""
-    out = html.escape(_plain(text), quote=True)
+    out = html.escape(plain_text(text), quote=True)
     return re.sub(r"([\\`*_{}\[\]()#+!|~])", r"\\\1", out)
 
 
@@ -354,7 +344,7 @@ def to_markdown(report: Report | Sequence[Report]) -> str:
         f"## {_md(report.plan)}: {_md(report.plan_name)}",
         "",
         f"**Verdict: {_verdict_line(report)}**. Rules ({report.rules_source}): "
-        + "; ".join(f"`{_plain(r).replace('`', '')}`" for r in report.rules),
+        + "; ".join(f"`{plain_text(r).replace('`', '')}`" for r in report.rules),
         "",
         *(
             [f"Boundaries: {_md(describe_attach(report.boundaries))}", ""]
@@ -400,15 +390,15 @@ def to_text(report: Report | Sequence[Report]) -> str:
     if not isinstance(report, Report):
         return "\n".join(to_text(r) for r in report)
     lines = [
-        f"{_plain(report.plan)}  {_plain(report.plan_name)}: {_verdict_line(report)}",
-        f"  rules ({report.rules_source}): " + "; ".join(_plain(r) for r in report.rules),
+        f"{plain_text(report.plan)}  {plain_text(report.plan_name)}: {_verdict_line(report)}",
+        f"  rules ({report.rules_source}): " + "; ".join(plain_text(r) for r in report.rules),
     ]
     if report.boundaries:
-        lines.append(f"  boundaries: {_plain(describe_attach(report.boundaries))}")
+        lines.append(f"  boundaries: {plain_text(describe_attach(report.boundaries))}")
     for c in report.checks:
         mark = _VERDICT_WORD[c.verdict]
-        a = _plain(report.site_names.get(c.from_, c.from_))
-        b = _plain(report.site_names.get(c.to, c.to))
+        a = plain_text(report.site_names.get(c.from_, c.from_))
+        b = plain_text(report.site_names.get(c.to, c.to))
         span = "" if c.range_km is None else f", range {_range(c)} km"
         if c.value_km is not None and c.limit_km is not None:
             sign = "<=" if c.passed else ">"
@@ -422,7 +412,7 @@ def to_text(report: Report | Sequence[Report]) -> str:
             sign = "<=" if c.passed else ">"
             what = f"{c.metric} {c.minutes:.1f} min {sign} {c.limit_minutes:g} min"
         else:
-            what = _plain(c.note or "")
+            what = plain_text(c.note or "")
         approx = "  [approximate]" if c.approximate else ""
         lines.append(f"  {mark:<9} {c.rule_type:<22} {a} -> {b}: {what}{approx}")
     return "\n".join(lines) + "\n"
