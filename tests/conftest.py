@@ -1,19 +1,9 @@
-"""Shared fixtures (small plans written inline, the test-data folder) and data helpers."""
+"""Shared fixtures (small plans written inline) and data helpers."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-
-DATA = Path(__file__).parent / "data"
-
-
-@pytest.fixture
-def data_dir() -> Path:
-    """The folder of small fixture files (see tests/data/README.md)."""
-    return DATA
 
 
 @pytest.fixture
