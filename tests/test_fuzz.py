@@ -359,6 +359,57 @@ def test_mutated_rules_files(folder, text):
         _expect_only_input_errors(lambda: sg.parse_rules(rules), path, names_file=False)
 
 
+def _shapefile_bytes(tmp: Path) -> dict[str, bytes]:
+    """A valid DAM_DAN-shaped layer (CP949, no .cpg) as the bytes of its files."""
+    import geopandas as gpd
+    from shapely import box
+
+    frame = gpd.GeoDataFrame(
+        {
+            "DAN_ID": ["227140", "227130"],
+            "DAN_NAME": ["서대구", "대구3"],
+            "key": ["a", "b"],
+            "name": ["가", "나"],
+            "role": ["hub", "linked_complex"],
+        },
+        geometry=[box(128.54, 35.87, 128.56, 35.89), box(128.57, 35.89, 128.58, 35.90)],
+        crs="EPSG:4326",
+    ).to_crs("EPSG:5186")
+    frame.to_file(tmp / "layer.shp", encoding="cp949")
+    (tmp / "layer.cpg").unlink()
+    return {s: (tmp / f"layer{s}").read_bytes() for s in (".shp", ".shx", ".dbf", ".prj")}
+
+
+@pytest.fixture(scope="module")
+def shapefile(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    return _shapefile_bytes(tmp_path_factory.mktemp("shp"))
+
+
+@FUZZ
+@given(
+    part=st.sampled_from([".shp", ".shx", ".dbf", ".prj"]),
+    cut=st.integers(min_value=0, max_value=400),
+    flips=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=8),
+)
+def test_mutated_shapefiles(folder, shapefile, part, cut, flips):
+    # the shapefile readers: a plan, a boundary layer to attach, a layer read as sites
+    files = dict(shapefile)
+    data = bytearray(files[part])
+    for at, value in flips:
+        data[at % len(data)] = value
+    files[part] = bytes(data[: len(data) - cut]) if cut < len(data) else b""
+    for suffix, content in files.items():
+        (folder / f"fz{suffix}").write_bytes(content)
+    path = folder / "fz.shp"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _expect_only_input_errors(lambda: sg.load_plan(path), path)
+        _expect_only_input_errors(lambda: sg.load_sites(path), path)
+        _expect_only_input_errors(
+            lambda: sg.attach_boundaries(sg.load_plan("daegu-2020"), path), path
+        )
+
+
 def test_known_bugs_are_still_open():
     """Each tolerated crash is a strict xfail in the corpus; drop it here with its fix."""
     manifest = yaml.safe_load((CORPUS / "manifest.yaml").read_text(encoding="utf-8"))

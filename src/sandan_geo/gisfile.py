@@ -44,7 +44,7 @@ from .errors import GeometryError, InputError, SandanGeoWarning
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["MAX_GIS_BYTES", "GisTable", "looks_garbled", "read_gis"]
+__all__ = ["MAX_GIS_BYTES", "GisTable", "looks_garbled", "read_gis", "to_lonlat"]
 
 MAX_GIS_BYTES = 1024 * 1024 * 1024
 """Largest GIS input read (1 GiB, all sidecar files together, or what a zip expands to).
@@ -238,6 +238,7 @@ def read_gis(
                 SandanGeoWarning,
                 stacklevel=3,
             )
+    _refuse_non_finite(frame, p)
     if frame.crs is None:
         raise GeometryError(
             "file has no CRS (.prj missing)",
@@ -245,6 +246,47 @@ def read_gis(
             hint="define its CRS in a GIS, e.g. EPSG:5186 for the national boundary layer",
         )
     return GisTable(frame=_nfc(frame), encoding=used, guessed=guessed)
+
+
+def to_lonlat(frame: Any, path: str | os.PathLike[str]) -> Any:
+    """The features in WGS84 lon/lat (EPSG:4326), refused if that leaves a non-finite coordinate.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> f = gpd.GeoDataFrame(geometry=[Point(200000, 600000)], crs="EPSG:5186")
+    >>> to_lonlat(f, "f.gpkg").geometry[0].coords[0]
+    (127.0, 38.0)
+    """
+    p = Path(path)
+    try:
+        out = frame.to_crs("EPSG:4326")
+    except Exception as err:  # PROJ errors on odd CRS definitions
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise GeometryError(
+            f"cannot reproject to WGS84 ({first})",
+            path=str(p),
+            hint="give the file an EPSG CRS, e.g. EPSG:5186 or EPSG:4326",
+        ) from None
+    _refuse_non_finite(out, p)
+    return out
+
+
+def _refuse_non_finite(frame: Any, p: Path) -> None:
+    """NaN or infinite coordinates (a damaged file) as one clear error naming the features."""
+    import numpy as np
+    import shapely
+
+    coords, index = shapely.get_coordinates(frame.geometry.values, return_index=True)
+    bad = np.unique(index[~np.isfinite(coords).all(axis=1)])
+    if len(bad):
+        shown = ", ".join(str(int(i) + 1) for i in bad[:10]) + (" …" if len(bad) > 10 else "")
+        raise GeometryError(
+            f"{len(bad):,} feature(s) have NaN or infinite coordinates (feature {shown})",
+            path=str(p),
+            hint="the file is damaged: export it again from the GIS",
+        )
 
 
 def _read(source: Any, p: Path, encoding: str | None, layer: str | int | None) -> Any:

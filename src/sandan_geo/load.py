@@ -42,7 +42,7 @@ from .errors import (
     SchemaError,
     UnknownSiteError,
 )
-from .gisfile import read_gis
+from .gisfile import read_gis, to_lonlat
 from .model import KEY_PATTERN, Kind, Link, Part, Plan, PlanSite, Role, Site, equal_area_disc
 
 __all__ = [
@@ -1409,7 +1409,7 @@ def _reproject_geojson(
 def _read_gis_plan(p: Path, encoding: str | None) -> dict[str, Any]:
     """Read a GeoPackage, shapefile or zip laid out like the GeoJSON plan form."""
     table = read_gis(p, encoding=encoding, what="plan", max_bytes=MAX_INPUT_BYTES)
-    frame = table.frame.to_crs("EPSG:4326")
+    frame = to_lonlat(table.frame, p)
     doc = json.loads(frame.to_json(na="drop"))
     doc.pop("crs", None)
     return _geojson_to_raw(doc, str(p))

@@ -49,7 +49,7 @@ from .crs import (
     to_planar,
 )
 from .errors import GeometryError, InputError, SandanGeoWarning, SchemaError
-from .gisfile import read_gis
+from .gisfile import read_gis, to_lonlat
 from .model import KEY_PATTERN, Kind, Plan, Site
 
 __all__ = [
@@ -348,7 +348,7 @@ def attach_boundaries(
     """
     p = Path(path)
     table = read_gis(p, encoding=encoding, layer=layer, what="boundary file")
-    frame = table.frame.to_crs("EPSG:4326")
+    frame = to_lonlat(table.frame, p)
     fields_seen = _fields_text(frame)
     for wanted in (key_field, name_field):
         if wanted is not None and wanted not in frame.columns:
@@ -566,7 +566,7 @@ def read_official_sites(
 
     p = Path(path)
     table = read_gis(p, encoding=encoding, layer=layer, what="boundary file")
-    frame = table.frame.to_crs("EPSG:4326")
+    frame = to_lonlat(table.frame, p)
     codes_at = _field(frame, code_field, _DAN_ID_FIELDS)
     names_at = _field(frame, name_field, NAME_FIELDS)
     if codes_at is None or names_at is None:
