@@ -256,8 +256,8 @@ def to_lonlat(frame: Any, path: str | os.PathLike[str]) -> Any:
     >>> import geopandas as gpd
     >>> from shapely import Point
     >>> f = gpd.GeoDataFrame(geometry=[Point(200000, 600000)], crs="EPSG:5186")
-    >>> to_lonlat(f, "f.gpkg").geometry[0].coords[0]
-    (127.0, 38.0)
+    >>> [round(v, 9) for v in to_lonlat(f, "f.gpkg").geometry[0].coords[0]]
+    [127.0, 38.0]
     """
     p = Path(path)
     try:
