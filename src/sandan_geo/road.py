@@ -45,16 +45,18 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import heapq
 import itertools
+import json
 import math
 import os
-import pickle
+import stat
 import tempfile
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -126,7 +128,7 @@ service roads (parking aisles, driveways) and roads under construction are left 
 
 Weight = Literal["length", "travel_time"]
 _WEIGHTS: tuple[str, ...] = ("length", "travel_time")
-_CACHE_FORMAT = 1  # bump when the cached graph's layout changes
+_CACHE_FORMAT = 2  # bump when the cached graph's layout changes (1 was a pickle)
 _SEGMENTIZE_DEG = 0.002  # as in measure.py: keep lon/lat edges faithful in EPSG:5179
 _COORD_DIGITS = 7  # line endpoints equal to 1e-7 degrees (~1 cm) are one node
 _LINE_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml", ".sqlite")
@@ -728,7 +730,10 @@ def _cached_graph(
 ) -> nx.MultiDiGraph:
     """Build a graph from ``files`` or take it from the cache keyed by their content."""
     content = _file_digest(files)
-    if not cache:
+    folder = road_cache_dir(cache_dir) if cache else None
+    if folder is not None and not _private_folder(folder):
+        folder = None
+    if folder is None:
         G = build()
         status, where = "off", None
     else:
@@ -737,14 +742,15 @@ def _cached_graph(
                 (_CACHE_FORMAT, _package_version(), kind, sorted(params.items()), content)
             ).encode()
         ).hexdigest()
-        folder = road_cache_dir(cache_dir)
-        where = folder / f"{key}.pickle"
-        G = _read_cache(where)
+        where = folder / f"{key}{_CACHE_SUFFIX}"
+        cached = _read_cache(where, key)
         status = "hit"
-        if G is None:
+        if cached is None:
             G = build()
             status = "miss"
-            _write_cache(where, G)
+            _write_cache(where, key, G)
+        else:
+            G = cached
     G.graph.update(
         source=str(path),
         source_sha256=content,
@@ -754,31 +760,198 @@ def _cached_graph(
     return G
 
 
-def _read_cache(where: Path) -> nx.MultiDiGraph | None:
-    if not where.is_file():
-        return None
-    try:
-        with where.open("rb") as f:
-            G = pickle.load(f)  # our own cache folder: see docs/roads.md on trust
-    except Exception as err:  # a torn or foreign file: rebuild rather than fail
-        warnings.warn(
-            f"road cache {where} could not be read ({err}); rebuilding it",
-            SandanGeoWarning,
-            stacklevel=4,
-        )
-        return None
-    return G if isinstance(G, nx.Graph) else None
+# The cache holds JSON, never pickles: reading an entry parses data and cannot run
+# code, so a planted or corrupt entry is at worst ignored (and rebuilt, with a
+# warning). Entries are read only from a folder that is the user's own and writable
+# by no one else, and only when the file itself is the user's own, is a regular file
+# (not a link), is writable by no one else, and names the key it is stored under
+# (so an entry copied or linked to another name is refused).
+_CACHE_SUFFIX = ".roads.json"
+_CACHE_MAGIC = "sandan-geo road cache"
+_GRAPH_CLASSES: dict[str, type[nx.Graph]] = {
+    "Graph": nx.Graph,
+    "DiGraph": nx.DiGraph,
+    "MultiGraph": nx.MultiGraph,
+    "MultiDiGraph": nx.MultiDiGraph,
+}
+_PLAIN = (str, int, float, bool, type(None))
 
 
-def _write_cache(where: Path, G: nx.MultiDiGraph) -> None:
-    tmp = where.with_name(f".{where.name}.{os.getpid()}.tmp")
+def _uid() -> int | None:
+    """The effective user id, ``None`` where the platform has none (Windows)."""
+    geteuid = getattr(os, "geteuid", None)
+    return None if geteuid is None else int(geteuid())
+
+
+def _unsafe(st: os.stat_result) -> str | None:
+    """Why a file or folder with these stats is not private to this user, or ``None``."""
+    uid = _uid()
+    if uid is not None and st.st_uid != uid:
+        return f"it belongs to user id {st.st_uid}, not to you ({uid})"
+    if uid is not None and st.st_mode & 0o022:
+        return f"others may write to it (mode {stat.S_IMODE(st.st_mode):o})"
+    return None
+
+
+def _private_folder(folder: Path) -> bool:
+    """Create ``folder`` owner-only (0o700) if missing; whether it is safe to use as a cache."""
+    why: str | None
     try:
-        where.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("wb") as f:
-            pickle.dump(G, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, where)
+        missing = [p for p in (folder, *folder.parents) if not p.exists()]
+        for p in reversed(missing):
+            with contextlib.suppress(FileExistsError):
+                p.mkdir(mode=0o700)
+        st = os.stat(folder, follow_symlinks=False)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
+        why = f"cannot be created ({err.strerror or err})"
+    else:
+        why = "is not a folder" if not stat.S_ISDIR(st.st_mode) else _unsafe(st)
+    if why is None:
+        return True
+    warnings.warn(
+        f"road cache folder {folder} is not used: {why}; the roads load uncached "
+        f"(make it private with chmod 700, or pass another cache_dir)",
+        SandanGeoWarning,
+        stacklevel=4,
+    )
+    return False
+
+
+def _encode(value: Any) -> Any:
+    """A graph attribute or node id as JSON: plain values as they are, others tagged."""
+    if isinstance(value, _PLAIN) and not isinstance(value, np.generic):
+        return value
+    if isinstance(value, np.generic):
+        return _encode(value.item())
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, tuple):
+        return {"tuple": [_encode(v) for v in value]}
+    if isinstance(value, BaseGeometry):
+        return {"wkb": shapely.to_wkb(value, hex=True)}
+    if isinstance(value, dict):
+        return {"dict": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    msg = f"a {type(value).__name__} value cannot be cached"
+    raise TypeError(msg)
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    ((tag, body),) = value.items()
+    if tag == "tuple":
+        return tuple(_decode(v) for v in body)
+    if tag == "wkb":
+        return shapely.from_wkb(bytes.fromhex(body))
+    if tag == "dict":
+        return {_decode(k): _decode(v) for k, v in body}
+    msg = f"unknown tag {tag!r}"
+    raise ValueError(msg)
+
+
+def _encode_attrs(data: Mapping[Any, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        if not isinstance(k, str):
+            msg = f"attribute name {k!r} is not a string"
+            raise TypeError(msg)
+        out[k] = v if type(v) in _PLAIN else _encode(v)
+    return out
+
+
+def _decode_attrs(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        msg = "attributes are not a JSON object"
+        raise ValueError(msg)
+    return {k: v if type(v) in _PLAIN else _decode(v) for k, v in data.items()}
+
+
+def _graph_to_json(G: nx.Graph, key: str) -> dict[str, Any]:
+    multi = G.is_multigraph()
+    return {
+        "format": _CACHE_MAGIC,
+        "version": _CACHE_FORMAT,
+        "key": key,
+        "class": type(G).__name__,
+        "graph": _encode_attrs(G.graph),
+        "nodes": [[_encode(n), _encode_attrs(d)] for n, d in G.nodes(data=True)],
+        "edges": [
+            [_encode(u), _encode(v), _encode(k), _encode_attrs(d)]
+            for u, v, k, d in (G.edges(keys=True, data=True) if multi else _no_keys(G))
+        ],
+    }
+
+
+def _no_keys(G: nx.Graph) -> Iterator[tuple[Any, Any, None, dict[str, Any]]]:
+    for u, v, d in G.edges(data=True):
+        yield u, v, None, d
+
+
+def _graph_from_json(doc: Any, key: str) -> nx.Graph:
+    if not isinstance(doc, dict) or doc.get("format") != _CACHE_MAGIC:
+        msg = "not a sandan-geo road cache entry"
+        raise ValueError(msg)
+    if doc.get("version") != _CACHE_FORMAT or doc.get("key") != key:
+        msg = f"entry of another format or key ({doc.get('version')!r}, {doc.get('key')!r})"
+        raise ValueError(msg)
+    G = _GRAPH_CLASSES[doc["class"]]()
+    G.graph.update(_decode_attrs(doc["graph"]))
+    G.add_nodes_from((_decode(n), _decode_attrs(d)) for n, d in doc["nodes"])
+    multi = G.is_multigraph()
+    for u, v, k, d in doc["edges"]:
+        a, b = _decode(u), _decode(v)
+        if a not in G or b not in G:
+            msg = f"edge ({a!r}, {b!r}) names a node that is not in the graph"
+            raise ValueError(msg)
+        if multi:
+            G.add_edge(a, b, key=_decode(k), **_decode_attrs(d))
+        else:
+            G.add_edge(a, b, **_decode_attrs(d))
+    return G
+
+
+def _read_cache(where: Path, key: str) -> nx.MultiDiGraph | None:
+    why: str | None
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(where, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        why = f"cannot be opened ({err.strerror or err})"
+    else:
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            why = "is not a regular file" if not stat.S_ISREG(st.st_mode) else _unsafe(st)
+            if why is None:
+                try:
+                    G = _graph_from_json(json.loads(f.read()), key)
+                except Exception as err:  # a torn or foreign entry: rebuild rather than fail
+                    why = f"could not be read ({type(err).__name__}: {err})"
+                else:
+                    return G
+    warnings.warn(
+        f"road cache {where} {why}; ignoring it and rebuilding",
+        SandanGeoWarning,
+        stacklevel=4,
+    )
+    return None
+
+
+def _write_cache(where: Path, key: str, G: nx.MultiDiGraph) -> None:
+    tmp: str | None = None
+    try:
+        text = json.dumps(_graph_to_json(G, key), ensure_ascii=False, separators=(",", ":"))
+        # mkstemp: an unpredictable name, created exclusively, readable by the owner only.
+        fd, tmp = tempfile.mkstemp(prefix=f".{where.name}.", suffix=".tmp", dir=where.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, where)
+    except (OSError, TypeError, ValueError) as err:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         warnings.warn(
             f"road cache {where} could not be written ({err}); the roads load uncached",
             SandanGeoWarning,
