@@ -187,9 +187,6 @@ def apply_transform(t: Transformer, geom: _G) -> _G:
     return out
 
 
-_apply = apply_transform  # the old private name, until maps.py switches; do not use
-
-
 def to_planar(geom: BaseGeometry, src: Any = STORAGE_CRS) -> BaseGeometry:
     """Project a geometry from ``src`` (WGS84 by default) to EPSG:5179 metres.
 

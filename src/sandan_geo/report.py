@@ -33,7 +33,7 @@ import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._io import json_text
+from ._io import json_text, spreadsheet_safe_frame
 from .check import Report
 from .official import describe_attach
 from .rules import Check
@@ -213,43 +213,11 @@ def to_table(report: Report | Sequence[Report]) -> pd.DataFrame:
     return pd.DataFrame(frame[order])
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """A text cell that a spreadsheet will not run: a leading ``= + - @``, tab or CR gets ``'``.
-
-    Numbers (and text that is a number, such as ``-0.85``) are left as they are.
-
-    Examples
-    --------
-    >>> spreadsheet_safe("=1+2"), spreadsheet_safe("@cmd"), spreadsheet_safe("-0.85"), spreadsheet_safe(-0.85)
-    ("'=1+2", "'@cmd", '-0.85', -0.85)
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        try:
-            float(value)
-            return value
-        except ValueError:
-            return "'" + value
-    return value
-
-
-def _safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    from pandas.api.types import is_object_dtype, is_string_dtype
-
-    out = frame.copy()
-    for column in out.columns:
-        if is_object_dtype(out[column]) or is_string_dtype(out[column]):
-            out[column] = out[column].map(spreadsheet_safe)
-    return out
-
-
 def to_csv(report: Report | Sequence[Report]) -> str:
     """The checks as CSV for Excel: UTF-8 with a byte-order mark, one row per check.
 
     The BOM makes Excel read Korean text as UTF-8; text cells that a spreadsheet
-    would take for a formula are neutralised (:func:`spreadsheet_safe`).
+    would take for a formula are neutralised (a leading ``'``).
 
     Examples
     --------
@@ -258,7 +226,9 @@ def to_csv(report: Report | Sequence[Report]) -> str:
     >>> text[0] == "\ufeff", text.splitlines()[0][1:30]
     (True, 'plan,plan_name,rule,rule_type')
     """
-    return "\ufeff" + _safe_frame(to_table(report)).to_csv(index=False, lineterminator="\r\n")
+    return "\ufeff" + spreadsheet_safe_frame(to_table(report)).to_csv(
+        index=False, lineterminator="\r\n"
+    )
 
 
 def to_xlsx(report: Report | Sequence[Report]) -> bytes:
@@ -284,7 +254,7 @@ def to_xlsx(report: Report | Sequence[Report]) -> bytes:
             "writing .xlsx needs openpyxl; pip install openpyxl (or write CSV)"
         )
     buffer = io.BytesIO()
-    frame = _safe_frame(to_table(report))
+    frame = spreadsheet_safe_frame(to_table(report))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         frame.to_excel(buffer, index=False, sheet_name="checks", engine="openpyxl")

@@ -67,7 +67,7 @@ import shapely
 from shapely import LineString, MultiPoint, Point
 from shapely.geometry.base import BaseGeometry
 
-from .crs import GEOD, STORAGE_CRS, geodesic_m, to_planar, to_storage
+from .crs import GEOD, STORAGE_CRS, geodesic_m, segmentized, to_planar, to_storage
 from .errors import (
     GeometryError,
     InputError,
@@ -129,7 +129,6 @@ service roads (parking aisles, driveways) and roads under construction are left 
 Weight = Literal["length", "travel_time"]
 _WEIGHTS: tuple[str, ...] = ("length", "travel_time")
 _CACHE_FORMAT = 2  # bump when the cached graph's layout changes (1 was a pickle)
-_SEGMENTIZE_DEG = 0.002  # as in measure.py: keep lon/lat edges faithful in EPSG:5179
 _COORD_DIGITS = 7  # line endpoints equal to 1e-7 degrees (~1 cm) are one node
 _LINE_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml", ".sqlite")
 _OSM_SUFFIXES = (".osm", ".xml", ".osm.bz2", ".xml.bz2", ".osm.pbf", ".pbf")
@@ -384,7 +383,7 @@ class RoadMetric:
                 p = points[int(np.argmin(d))]
                 entries.append(_Entry(self._nodes[i], geodesic_m(p, self._xy(i)), p))
         else:
-            planar_fp = to_planar(shapely.segmentize(fp, _SEGMENTIZE_DEG))
+            planar_fp = to_planar(segmentized(fp))
             samples: list[Point] = []
             n = self.entry_points - 1
             if n > 0:
