@@ -102,7 +102,9 @@ def test_offline_map_renders_everything_with_no_network(browser, tmp_path, plan_
         assert page.count("path.sg-arrow") == len(plan.links)
         distance_checks = [c for c in report.checks if c.value_km is not None]
         assert page.count("path.sg-check") == len(distance_checks)
-        assert page.count("path.sg-fail") == sum(not c.passed for c in distance_checks)
+        for verdict in ("pass", "fail", "uncertain"):  # each check drawn in its verdict's style
+            want = sum(c.verdict == verdict for c in distance_checks)
+            assert page.count(f"path.sg-{verdict}") == want, verdict
         assert page.count("path.sg-limit") == 1  # one metric, one limit
         with_extent = sum(m.site.extent is not None for m in plan.sites)
         assert page.count("path.sg-extent") >= with_extent

@@ -79,13 +79,14 @@ __all__ = [
 ]
 
 ROLE_COLOURS = {"hub": "#d62728", "linked_complex": "#1f77b4", "linked_zone": "#2ca02c"}
-PASS_COLOUR, FAIL_COLOUR = "#1a9850", "#d73027"
+PASS_COLOUR, FAIL_COLOUR, UNCERTAIN_COLOUR = "#1a9850", "#d73027", "#e6ab02"
 LINK_COLOUR, LIMIT_COLOUR = "#7b3294", "#ff7f0e"
 PLAN_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 _COLOURS = {
     **ROLE_COLOURS,
     "pass": PASS_COLOUR,
     "fail": FAIL_COLOUR,
+    "uncertain": UNCERTAIN_COLOUR,
     "link": LINK_COLOUR,
     "limit": LIMIT_COLOUR,
 }
@@ -219,7 +220,8 @@ def _fmt(v: float | None) -> str:
 def _check_label(c: Check) -> str:
     if c.value_km is not None and c.limit_km is not None:
         sign = "≤" if c.passed else ">"
-        return f"{c.value_km:.2f} km {sign} {c.limit_km:g} km ({c.metric})"
+        span = "" if c.range_km is None else f" [{c.range_km[0]:.1f}–{c.range_km[1]:.1f}]"
+        return f"{c.value_km:.2f} km{span} {sign} {c.limit_km:g} km ({c.metric})"
     if c.minutes is not None and c.limit_minutes is not None:
         sign = "≤" if c.passed else ">"
         return f"{c.minutes:.1f} min {sign} {c.limit_minutes:g} min ({c.metric})"
@@ -240,6 +242,8 @@ def _check_data(c: Check, names: dict[str, str]) -> dict[str, Any] | None:
         "margin_km": c.margin_km,
         "minutes": c.minutes,
         "passed": c.passed,
+        "verdict": c.verdict,
+        "range_km": None if c.range_km is None else [round(v, 6) for v in c.range_km],
         "approximate": c.approximate,
         "label": _check_label(c),
         "line": line,
@@ -313,7 +317,7 @@ def _plan_data(plan: Plan, report: Report | None, colour: str | None) -> dict[st
             d for d in (_check_data(c, names) for c in report.checks) if d is not None
         ]
         data["limits"] = _limit_data(plan, report)
-        data["verdict"] = "PASS" if report.passed else "FAIL"
+        data["verdict"] = report.verdict.upper()
         data["rules"] = list(report.rules)
         data["rules_source"] = report.rules_source
     return data
@@ -431,10 +435,12 @@ _SCRIPT = """
       }
     });
     p.checks.forEach(function (x) {
-      var colour = x.passed ? data.colours.pass : data.colours.fail;
+      var verdict = x.verdict === "uncertain" ? "uncertain" : (x.passed ? "pass" : "fail");
+      var colour = data.colours[verdict];
       var line = L.polyline(x.line, {color: colour, weight: 3, dashArray: "6 5",
-        className: x.passed ? "sg-check sg-pass" : "sg-check sg-fail"});
-      line.bindTooltip(el("span", "sg-label", (x.passed ? "✔ " : "✘ ") + x.label),
+        className: "sg-check sg-" + verdict});
+      var mark = {pass: "✔ ", fail: "✘ ", uncertain: "? "}[verdict];
+      line.bindTooltip(el("span", "sg-label", mark + x.label),
                        {permanent: !data.overview, direction: "center", sticky: !!data.overview,
                         className: "sg-check-label"});
       line.bindPopup(box(x.from_name + " → " + x.to_name, [
@@ -444,7 +450,10 @@ _SCRIPT = """
         [data.labels.margin, x.margin_km === null ? null :
           (x.margin_km >= 0 ? "+" : "") + x.margin_km.toFixed(3) + " km"],
         [data.labels.minutes, x.minutes === null ? null : x.minutes.toFixed(1) + " min"],
-        [data.labels.result, x.passed ? "pass" : "FAIL"],
+        [data.labels.range, x.range_km === null ? null :
+          x.range_km[0].toFixed(3) + "–" + x.range_km[1].toFixed(3) + " km"],
+        [data.labels.result, {pass: "pass", fail: "FAIL", uncertain: "uncertain (판단 유보)",
+                              info: "info"}[x.verdict] || (x.passed ? "pass" : "FAIL")],
         [data.labels.approx_short, x.approximate ? data.labels.approx : null]
       ]));
       line.addTo(groups.checks);
@@ -532,7 +541,7 @@ _CSS = """
 .sg-sym-linked_complex{border-radius:50%;}
 .sg-sym-linked_zone{transform:rotate(45deg);width:10px;height:10px;}
 .sg-sym-link{border-top:3px solid var(--c);height:0;}
-.sg-sym-pass,.sg-sym-fail{border-top:3px dashed var(--c);height:0;}
+.sg-sym-pass,.sg-sym-fail,.sg-sym-uncertain{border-top:3px dashed var(--c);height:0;}
 .sg-sym-limit{border:2px dashed var(--c);background:rgba(255,127,14,.08);}
 .sg-sym-extent{border:2px solid #555;background:rgba(0,0,0,.08);}
 .sg-sym-approx{border:2px dashed #555;background:rgba(0,0,0,.05);}
@@ -557,6 +566,7 @@ _LABELS = {
     "margin": "여유 (margin)",
     "minutes": "소요시간 (time)",
     "result": "결과 (result)",
+    "range": "범위 (range: data uncertainty)",
     "role": "역할 (role)",
     "kind": "유형 (kind)",
     "function": "가치사슬 역할 (value-chain role)",
@@ -699,6 +709,13 @@ def _legend(
     if has_checks:
         rows.append({"kind": "pass", "colour": PASS_COLOUR, "label": "기준 충족 (check passes)"})
         rows.append({"kind": "fail", "colour": FAIL_COLOUR, "label": "기준 미달 (check fails)"})
+        rows.append(
+            {
+                "kind": "uncertain",
+                "colour": UNCERTAIN_COLOUR,
+                "label": "판단 유보 (uncertain: the limit lies within the range)",
+            }
+        )
     if has_limits:
         rows.append({"kind": "limit", "colour": LIMIT_COLOUR, "label": "접근성 한도 (limit area)"})
     return rows
