@@ -688,3 +688,18 @@ def test_rounds_overview_groups_layers_by_year():
         assert year in html
     with pytest.raises(sg.InputError, match="group_by"):
         sg.overview_map(plans, group_by="region")
+
+
+def test_the_page_script_and_style_come_from_the_package_files():
+    from importlib import resources
+
+    import sandan_geo as sg
+
+    static = resources.files("sandan_geo") / "static"
+    css = (static / "map.css").read_text(encoding="utf-8")
+    js = (static / "map.js.jinja").read_text(encoding="utf-8")
+    html = sg.map_html(sg.plan_map(sg.load_plan("daegu-2020")), offline=True)
+    assert css.strip().splitlines()[0] in html
+    # the script's template lines that hold no template tag appear as they are
+    plain = [ln.strip() for ln in js.splitlines() if ln.strip() and "{" not in ln][:20]
+    assert plain and all(ln in html for ln in plain)

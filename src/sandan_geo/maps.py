@@ -47,6 +47,7 @@ import tempfile
 import warnings
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -347,213 +348,24 @@ def _json_for_script(data: Any) -> str:
 
 # ---------------------------------------------------------------- the page's script
 
-_SCRIPT = """
-(function () {
-  var map = {{ this._parent.get_name() }};
-  var data = JSON.parse(document.getElementById({{ this.data_id_js }}).textContent);
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) { e.className = cls; }
-    if (text !== undefined && text !== null) { e.textContent = String(text); }
-    return e;
-  }
-  function table(rows) {
-    var t = el("table", "sg-table");
-    rows.forEach(function (r) {
-      if (r[1] === null || r[1] === undefined || r[1] === "") { return; }
-      var tr = el("tr"); tr.appendChild(el("th", null, r[0])); tr.appendChild(el("td", null, r[1]));
-      t.appendChild(tr);
-    });
-    return t;
-  }
-  // Leaflet's layer control puts layer names into the page as HTML (innerHTML):
-  // every name given to it goes through esc, so user text shows as text.
-  function esc(text) {
-    return String(text).replace(/[&<>"']/g, function (c) {
-      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
-    });
-  }
-  function box(title, rows) {
-    var d = el("div", "sg-box"); d.appendChild(el("div", "sg-title", title));
-    d.appendChild(table(rows)); return d;
-  }
-  var symbols = {hub: "sg-hub", linked_complex: "sg-complex", linked_zone: "sg-zone"};
-  var overlays = {};
-  var basemap = null;
-  if (data.basemap) {
-    basemap = L.layerGroup();
-    [["provinces", 1.4, "#616161"], ["municipalities", 0.6, "#9e9e9e"]].forEach(function (b) {
-      if (!data.basemap[b[0]]) { return; }
-      L.geoJSON(data.basemap[b[0]], {interactive: false,
-        style: {color: b[2], weight: b[1], fill: b[0] === "provinces", fillColor: "#f5f5f0",
-                fillOpacity: 1.0, className: "sg-basemap"}}).addTo(basemap);
-    });
-    basemap.addTo(map);
-    overlays[esc(data.labels.basemap)] = basemap;
-    map.getContainer().style.background = "#e3eef7";  // sea
-  }
-  if (data.points) {
-    var renderer = L.canvas({padding: 0.5});
-    var pts = L.featureGroup();
-    data.points.rows.forEach(function (r) {
-      var colour = data.points.colours[r[3]] || "#555";
-      L.circleMarker([r[0], r[1]], {renderer: renderer, radius: 4, weight: 1, color: "#fff",
-        fillColor: colour, fillOpacity: 0.9})
-        .bindTooltip(function () { return el("span", null, r[2] + (r[4] ? " — " + r[4] : "")); })
-        .addTo(pts);
-    });
-    pts.addTo(map);
-    overlays[esc(data.points.label)] = pts;
-  }
-  data.plans.forEach(function (p) {
-    var suffix = data.plans.length > 1 ? " · " + p.name : "";
-    var groups = {
-      limits: L.featureGroup(), extents: L.featureGroup(), links: L.featureGroup(),
-      checks: L.featureGroup(), sites: L.featureGroup()
-    };
-    p.limits.forEach(function (x) {
-      L.geoJSON(x.geometry, {style: {color: data.colours.limit, weight: 2, dashArray: "8 6",
-        fillColor: data.colours.limit, fillOpacity: 0.06, className: "sg-limit"}})
-        .bindTooltip(el("span", null, x.label), {sticky: true}).addTo(groups.limits);
-    });
-    p.extents.forEach(function (x) {
-      var colour = p.colour || data.colours[x.role];
-      L.geoJSON(x.geometry, {style: {color: colour, weight: 2, fillColor: colour,
-        fillOpacity: 0.15, dashArray: x.approximate ? "4 4" : null,
-        className: x.approximate ? "sg-extent sg-approximate" : "sg-extent"}})
-        .bindTooltip(el("span", null, x.name_ko + (x.approximate ? " — " + data.labels.approx : "")),
-                     {sticky: true})
-        .addTo(groups.extents);
-    });
-    p.links.forEach(function (x) {
-      var text = x.from_name + " → " + x.to_name + (x.relation ? ": " + x.relation : "");
-      L.polyline(x.line, {color: data.colours.link, weight: 3, opacity: 0.9, className: "sg-link"})
-        .bindTooltip(el("span", null, text), {sticky: true}).addTo(groups.links);
-      if (x.arrow.length) {
-        L.polygon(x.arrow, {color: data.colours.link, weight: 1, fillOpacity: 1,
-          className: "sg-arrow"}).addTo(groups.links);
-      }
-    });
-    p.checks.forEach(function (x) {
-      var verdict = x.verdict === "uncertain" ? "uncertain" : (x.passed ? "pass" : "fail");
-      var colour = data.colours[verdict];
-      var line = L.polyline(x.line, {color: colour, weight: 3, dashArray: "6 5",
-        className: "sg-check sg-" + verdict});
-      var mark = {pass: "✔ ", fail: "✘ ", uncertain: "? "}[verdict];
-      line.bindTooltip(el("span", "sg-label", mark + x.label),
-                       {permanent: !data.overview, direction: "center", sticky: !!data.overview,
-                        className: "sg-check-label"});
-      line.bindPopup(box(x.from_name + " → " + x.to_name, [
-        [data.labels.rule, x.rule], [data.labels.metric, x.metric],
-        [data.labels.value, x.value_km === null ? null : x.value_km.toFixed(3) + " km"],
-        [data.labels.limit, x.limit_km === null ? null : x.limit_km + " km"],
-        [data.labels.margin, x.margin_km === null ? null :
-          (x.margin_km >= 0 ? "+" : "") + x.margin_km.toFixed(3) + " km"],
-        [data.labels.minutes, x.minutes === null ? null : x.minutes.toFixed(1) + " min"],
-        [data.labels.range, x.range_km === null ? null :
-          x.range_km[0].toFixed(3) + "–" + x.range_km[1].toFixed(3) + " km"],
-        [data.labels.result, {pass: "pass", fail: "FAIL", uncertain: "uncertain (판단 유보)",
-                              info: "info"}[x.verdict] || (x.passed ? "pass" : "FAIL")],
-        [data.labels.approx_short, x.approximate ? data.labels.approx : null]
-      ]));
-      line.addTo(groups.checks);
-    });
-    p.sites.forEach(function (s) {
-      var colour = p.colour || data.colours[s.role];
-      var icon = L.divIcon({className: "sg-marker " + symbols[s.role],
-        html: "<span style='background:" + colour + "'></span>", iconSize: [18, 18]});
-      var title = s.name_ko + (s.name_en ? " (" + s.name_en + ")" : "");
-      L.marker(s.latlon, {icon: icon, riseOnHover: true})
-        .bindTooltip(el("span", null, title + " — " + s.role_ko))
-        .bindPopup(box(title, [
-          [data.labels.role, s.role_ko + " / " + s.role], [data.labels.kind, s.kind_ko],
-          [data.labels.function, s.function], [data.labels.industries, s.industries.join(", ")],
-          [data.labels.area, s.area_km2 === null ? null : s.area_km2 + " km²"],
-          [data.labels.where, [s.province, s.municipality].filter(Boolean).join(" ")],
-          [data.labels.parts, s.parts > 1 ? String(s.parts) : null],
-          [data.labels.point_conf, s.point_confidence],
-          [data.labels.approx_short, s.approximate ? data.labels.approx : null]
-        ]))
-        .addTo(groups.sites);
-    });
-    var order = [["limits", data.labels.layer_limits], ["extents", data.labels.layer_extents],
-                 ["links", data.labels.layer_links], ["checks", data.labels.layer_checks],
-                 ["sites", data.labels.layer_sites]];
-    if (data.overview) {  // one layer per plan, or per group (e.g. a round's year)
-      var label = esc(p.group || (p.id + " · " + p.name));
-      var all = overlays[label];
-      if (!all) { all = L.featureGroup(); all.addTo(map); overlays[label] = all; }
-      order.forEach(function (g) { all.addLayer(groups[g[0]]); });
-    } else {
-      order.forEach(function (g) {
-        if (groups[g[0]].getLayers().length) {
-          groups[g[0]].addTo(map);
-          overlays[esc(g[1] + suffix)] = groups[g[0]];
-        }
-      });
-    }
-  });
-  var bases = {};
-  {% for label, name in this.tile_layers %}bases[esc({{ label }})] = {{ name }};
-  {% endfor %}
-  L.control.layers(bases, overlays, {collapsed: false, position: "topright"}).addTo(map);
-  var title = L.control({position: "topleft"});
-  title.onAdd = function () {
-    var d = el("div", "sg-title-box");
-    d.appendChild(el("div", "sg-title", data.title));
-    data.subtitles.forEach(function (t) { d.appendChild(el("div", "sg-subtitle", t)); });
-    L.DomEvent.disableClickPropagation(d);
-    return d;
-  };
-  title.addTo(map);
-  var legend = L.control({position: "bottomright"});
-  legend.onAdd = function () {
-    var d = el("div", "sg-legend");
-    d.appendChild(el("div", "sg-title", data.labels.legend));
-    data.legend.forEach(function (row) {
-      var r = el("div", "sg-legend-row");
-      var sym = el("span", "sg-sym sg-sym-" + row.kind);
-      sym.style.setProperty("--c", row.colour);
-      r.appendChild(sym); r.appendChild(el("span", null, row.label)); d.appendChild(r);
-    });
-    if (data.attribution) { d.appendChild(el("div", "sg-attr", data.attribution)); }
-    return d;
-  };
-  legend.addTo(map);
-  map.fitBounds(data.bounds, {padding: [30, 30]});
-})();
-"""
 
-_CSS = """
-.sg-box{font:13px/1.4 system-ui,'Noto Sans CJK KR','Malgun Gothic',sans-serif;}
-.sg-title{font-weight:600;margin-bottom:4px;}
-.sg-table th{text-align:left;padding-right:8px;color:#555;font-weight:500;vertical-align:top;}
-.sg-title-box,.sg-legend{background:rgba(255,255,255,.92);padding:8px 10px;border-radius:6px;
-  box-shadow:0 1px 4px rgba(0,0,0,.3);font:13px/1.4 system-ui,'Noto Sans CJK KR',sans-serif;
-  max-width:420px;}
-.sg-title-box .sg-title{font-size:15px;}
-.sg-subtitle{color:#333;font-size:12px;}
-.sg-legend-row{display:flex;align-items:center;gap:6px;margin:2px 0;}
-.sg-sym{display:inline-block;width:16px;height:12px;flex:none;}
-.sg-sym-hub,.sg-sym-linked_complex,.sg-sym-linked_zone{width:12px;height:12px;background:var(--c);}
-.sg-sym-hub{clip-path:polygon(50% 0,61% 35%,98% 35%,68% 57%,79% 91%,50% 70%,21% 91%,32% 57%,2% 35%,39% 35%);
-  width:16px;height:16px;}
-.sg-sym-linked_complex{border-radius:50%;}
-.sg-sym-linked_zone{transform:rotate(45deg);width:10px;height:10px;}
-.sg-sym-link{border-top:3px solid var(--c);height:0;}
-.sg-sym-pass,.sg-sym-fail,.sg-sym-uncertain{border-top:3px dashed var(--c);height:0;}
-.sg-sym-limit{border:2px dashed var(--c);background:rgba(255,127,14,.08);}
-.sg-sym-extent{border:2px solid #555;background:rgba(0,0,0,.08);}
-.sg-sym-approx{border:2px dashed #555;background:rgba(0,0,0,.05);}
-.sg-attr{color:#777;font-size:11px;margin-top:4px;}
-.sg-marker span{display:block;width:14px;height:14px;border:2px solid #fff;box-shadow:0 0 2px #000;}
-.sg-marker.sg-complex span{border-radius:50%;}
-.sg-marker.sg-zone span{transform:rotate(45deg);width:12px;height:12px;}
-.sg-marker.sg-hub span{width:20px;height:20px;margin:-2px;border:none;box-shadow:none;
-  clip-path:polygon(50% 0,61% 35%,98% 35%,68% 57%,79% 91%,50% 70%,21% 91%,32% 57%,2% 35%,39% 35%);}
-.sg-check-label{background:rgba(255,255,255,.85);border:none;box-shadow:none;font-size:11px;
-  padding:1px 4px;}
-"""
+def _static(name: str) -> str:
+    """A file of the page (its script and style) shipped in the package's ``static/``."""
+    return (resources.files("sandan_geo") / "static" / name).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def _overlay_template() -> Template:
+    """The overlay's template, read from the package on first use (no import-time I/O)."""
+    template: Template = Template(
+        "{% macro header(this, kwargs) %}<style>" + _static("map.css") + "</style>{% endmacro %}"
+        "{% macro html(this, kwargs) %}"
+        '<script type="application/json" id="{{ this.data_id }}">{{ this.payload }}</script>'
+        "{% endmacro %}"
+        "{% macro script(this, kwargs) %}" + _static("map.js.jinja") + "{% endmacro %}"
+    )
+    return template
+
 
 _LABELS = {
     "basemap": "행정구역 경계 (offline basemap)",
@@ -587,14 +399,6 @@ _LABELS = {
 class _Overlay(MacroElement):
     """Our data and script, added to a folium map."""
 
-    _template = Template(
-        "{% macro header(this, kwargs) %}<style>" + _CSS + "</style>{% endmacro %}"
-        "{% macro html(this, kwargs) %}"
-        '<script type="application/json" id="{{ this.data_id }}">{{ this.payload }}</script>'
-        "{% endmacro %}"
-        "{% macro script(this, kwargs) %}" + _SCRIPT + "{% endmacro %}"
-    )
-
     def __init__(
         self,
         payload: dict[str, Any],
@@ -602,6 +406,7 @@ class _Overlay(MacroElement):
         basemap_bounds: tuple[float, float, float, float] | None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
+        self._template = _overlay_template()
         self._name = "SandanOverlay"
         self.payload_data = payload
         self.tile_layer_objs = tile_layers
