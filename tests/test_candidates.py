@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pandas as pd
 import pytest
 
-from sandan_geo import builtin_sites, check_plan, load_plan
-from sandan_geo.candidates import CANDIDATE_COLUMNS, candidates
+from sandan_geo import analyze_network, builtin_sites, check_plan, load_plan
+from sandan_geo.candidates import CANDIDATE_COLUMNS, NETWORK_COLUMNS, candidates
 from sandan_geo.errors import InputError, RuleError
 from sandan_geo.measure import BoundaryMetric, CentroidMetric
-from sandan_geo.model import Kind, Site
+from sandan_geo.model import Kind, Link, Plan, PlanSite, Role, Site
 
 pytest.importorskip("scipy")
 
@@ -99,3 +102,58 @@ def test_candidates_errors_and_custom_metric() -> None:
     assert set(df["metric"]) <= {"doubled"}
     half = candidates(hub, sites, 5, metric="centroid")
     assert set(df["key"]) == set(half["key"])
+
+
+def test_candidates_rank_by_network() -> None:
+    hub = Site(key="h", name_ko="허브", lon=128.50, lat=35.84, industries=("기계",))
+    cut_off = Site(key="a", name_ko="외딴", lon=128.60, lat=35.84, industries=("기계",))
+    plan = Plan(
+        id="p",
+        name="예시",
+        sites=(PlanSite(hub, Role.HUB), PlanSite(cut_off, Role.LINKED_COMPLEX)),
+        rules=[{"type": "max_distance", "km": 20, "metric": "centroid"}],
+    )
+    # b sits between the hub and the cut-off site; c is nearer the hub but next to nothing else
+    b = Site(key="b", name_ko="사이", lon=128.55, lat=35.85, industries=("전자", "기계"))
+    c = Site(key="c", name_ko="근처", lon=128.49, lat=35.83, kind=Kind.ZONE)
+    by_distance = candidates(hub, [b, c], 6, metric="centroid", plan=plan)
+    assert list(by_distance["key"]) == ["c", "b"]
+    ranked = candidates(hub, [b, c], 6, metric="centroid", plan=plan, rank_by="network")
+    assert list(ranked.columns) == [*CANDIDATE_COLUMNS, "keeps_rules", *NETWORK_COLUMNS]
+    assert list(ranked["key"]) == ["b", "c"] and ranked.attrs["rank_by"] == "network"
+    row = ranked.set_index("key")
+    assert row.at["b", "links_to"] == ("h", "a") and row.at["c", "links_to"] == ("h",)
+    assert bool(row.at["b", "critical"]) and not bool(row.at["c", "critical"])
+    assert row.at["b", "reconnects"] == 1 and row.at["c", "reconnects"] == 0
+    assert row.at["b", "adds_industries"] == ("전자",) and row.at["c", "adds_industries"] == ()
+    assert pd.isna(row.at["b", "mean_link_km_change"])  # the plan had no link to compare with
+    # the gain is what analyze_network says of the plan with the site and its links added
+    linked = replace(
+        plan,
+        sites=(*plan.sites, PlanSite(c, Role.LINKED_ZONE)),
+        links=(Link("a", "h"),),
+    )
+    gain = candidates(hub, [b, c], 6, metric="centroid", plan=linked, rank_by="network")
+    after = analyze_network(
+        replace(
+            linked,
+            sites=(*linked.sites, PlanSite(b, Role.LINKED_COMPLEX)),
+            links=(*linked.links, *(Link("b", k) for k in ("h", "a", "c"))),
+        ),
+        metric="centroid",
+    )
+    before = analyze_network(linked, metric="centroid")
+    got = gain.set_index("key").loc["b"]
+    assert got["links_to"] == ("h", "a", "c")
+    assert got["mean_link_km_change"] == pytest.approx(
+        after.summary["mean_link_km"] - before.summary["mean_link_km"], abs=1e-9
+    )
+    assert bool(got["critical"]) == ("b" in after.summary["critical"])
+
+
+def test_candidates_rank_by_errors() -> None:
+    sites = builtin_sites()
+    with pytest.raises(InputError, match="needs a plan"):
+        candidates(sites["seongseo"], sites, 10, rank_by="network")
+    with pytest.raises(InputError, match="rank_by is 'gain'"):
+        candidates(sites["seongseo"], sites, 10, rank_by="gain")

@@ -63,6 +63,15 @@ from .measure import (
     register_metric,
 )
 from .model import Kind, Link, Part, Plan, PlanSite, Role, Site
+from .network import (
+    NetworkAnalysis,
+    ProgramSummary,
+    WhatIf,
+    analyze_network,
+    program_graph,
+    program_summary,
+    what_if,
+)
 from .official import (
     attach_boundaries,
     describe_attach,
@@ -124,10 +133,12 @@ __all__ = [
     "MaxTravelTime",
     "Metric",
     "MissingDependencyError",
+    "NetworkAnalysis",
     "OutputError",
     "Part",
     "Plan",
     "PlanSite",
+    "ProgramSummary",
     "Report",
     "RoadMetric",
     "Role",
@@ -140,8 +151,10 @@ __all__ = [
     "Site",
     "UnknownSiteError",
     "ValueChainConnected",
+    "WhatIf",
     "__version__",
     "accessibility_rules",
+    "analyze_network",
     "attach_boundaries",
     "builtin_plan_ids",
     "builtin_sites",
@@ -174,6 +187,8 @@ __all__ = [
     "plan_to_dict",
     "plan_to_geojson",
     "plan_to_graph",
+    "program_graph",
+    "program_summary",
     "read_gis",
     "read_official_sites",
     "register_metric",
@@ -196,4 +211,5 @@ __all__ = [
     "to_text",
     "to_xlsx",
     "verdict_for",
+    "what_if",
 ]

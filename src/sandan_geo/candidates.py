@@ -29,12 +29,13 @@ from .crs import GEOD, km_to_m, m_to_km
 from .errors import InputError, RuleError, SchemaError
 from .geodesy import planar_reach_m
 from .measure import DEFAULT_METRIC, BoundaryMetric, CentroidMetric, Metric, Outlines, get_metric
-from .model import Kind, Plan, PlanSite, Role, Site
+from .model import Kind, Link, Plan, PlanSite, Role, Site
+from .network import analyze_network
 from .pairs import boundary_gaps_m, checked_max_km
 from .rules import Rule, parse_rules
 from .sitetable import duplicate_key_problems
 
-__all__ = ["CANDIDATE_COLUMNS", "candidates"]
+__all__ = ["CANDIDATE_COLUMNS", "NETWORK_COLUMNS", "RANK_BY", "candidates"]
 
 CANDIDATE_COLUMNS: tuple[str, ...] = (
     "key",
@@ -46,6 +47,18 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "affinity",
 )
 """Columns of :func:`candidates`' result, in order (``keeps_rules`` follows when a plan is given)."""
+
+NETWORK_COLUMNS: tuple[str, ...] = (
+    "links_to",
+    "critical",
+    "reconnects",
+    "mean_link_km_change",
+    "adds_industries",
+)
+"""Columns :func:`candidates` adds with ``rank_by="network"``, in order, after ``keeps_rules``."""
+
+RANK_BY: tuple[str, ...] = ("distance", "network")
+"""The orders :func:`candidates` can rank by."""
 
 
 def _site_items(sites: Any) -> list[tuple[str, Site]]:
@@ -97,12 +110,14 @@ def candidates(
     industries: Iterable[str] | None = None,
     plan: Plan | None = None,
     rules: Any = None,
+    rank_by: str = "distance",
 ) -> pd.DataFrame:
-    """Rank the sites within ``max_km`` of a hub, nearest first.
+    """Rank the sites within ``max_km`` of a hub, nearest first or by what they add.
 
     A shortlist for a planner: which complexes and zones could join the hub's
     plan as linked sites, how far each is, and what industries it shares with
-    the hub.
+    the hub; with ``rank_by="network"``, what each would add to the plan's
+    value chain.
 
     Parameters
     ----------
@@ -126,6 +141,10 @@ def candidates(
     rules
         Rules for ``keeps_rules`` (a preset name, rules or rule mappings, as
         for :func:`~sandan_geo.check_plan`); default: the plan's own.
+    rank_by
+        ``"distance"`` (default): nearest first. ``"network"`` (needs
+        ``plan``): by the network gain of adding each site, with the columns
+        :data:`NETWORK_COLUMNS` (see Returns).
 
     Returns
     -------
@@ -150,13 +169,29 @@ def candidates(
         that already fails a distance rule gives ``False`` for every site;
         a rule set without distance rules gives ``True``.
 
+        With ``rank_by="network"`` each site is imagined in the plan (a
+        linked complex, or a linked zone when its kind is ``zone``) with a
+        link to every plan site within ``max_km`` of it under the metric (the
+        hub always is), and the plan's network is analysed
+        (:func:`~sandan_geo.analyze_network`, same metric) before and after:
+        ``links_to`` (the plan sites it would link to, plan order),
+        ``critical`` (it would be a critical site: removing it would split
+        the value chain), ``reconnects`` (how many sites unreachable from the
+        hub it would tie back), ``mean_link_km_change`` (mean link length
+        after minus before, km under the metric; NaN when the plan had no
+        link) and ``adds_industries`` (its industries no plan site has). Rows
+        are sorted by ``reconnects`` (most first), ``critical`` (first),
+        the number of industries added (most first), ``mean_link_km_change``
+        (smallest first), then ``distance_km`` and ``key``.
+
     Raises
     ------
     RuleError
         ``max_km`` is not a positive number, the metric is unknown, the plan
         states no rule and none are given, or ``rules`` without ``plan``.
     InputError
-        No sites, duplicate keys, or ``hub`` is not the hub of ``plan``.
+        No sites, duplicate keys, ``hub`` is not the hub of ``plan``, an
+        unknown ``rank_by``, or ``rank_by="network"`` without ``plan``.
 
     Examples
     --------
@@ -169,6 +204,9 @@ def candidates(
     >>> ranked = candidates(plan.hub.site, sites, 20, plan=plan)
     >>> "seodaegu" in set(ranked.key), bool((ranked.keeps_rules == (ranked.distance_km <= 7.5)).all())
     (False, True)
+    >>> gain = candidates(plan.hub.site, sites, 20, plan=plan, rank_by="network")
+    >>> gain[["key", "links_to", "critical", "reconnects"]].values.tolist()[0]
+    ['seongju', ('seongseo',), False, 0]
     """
     limit_km = checked_max_km(max_km, caller="candidates")
     metric_obj = get_metric(metric)
@@ -176,6 +214,16 @@ def candidates(
         raise InputError(f"hub is a {type(hub).__name__}, not a Site", hint="give a Site")
     if rules is not None and plan is None:
         raise RuleError("rules are given without a plan", hint="pass plan=... to get keeps_rules")
+    if rank_by not in RANK_BY:
+        raise InputError(
+            f"rank_by is {rank_by!r}", field="rank_by", hint="use 'distance' or 'network'"
+        )
+    if rank_by == "network" and plan is None:
+        raise InputError(
+            "rank_by='network' needs a plan to measure the gain in",
+            field="rank_by",
+            hint="pass plan=... (the plan whose hub is hub)",
+        )
     items = _site_items(sites)
     exclude = {hub.key}
     reference: tuple[str, ...]
@@ -214,14 +262,62 @@ def candidates(
             "shared_industries": shared,
             "affinity": len(shared) / len(union) if union else 0.0,
         }
+        own_site = site if site.key == key else site.renamed(key)
         if checker is not None:
-            row["keeps_rules"] = checker(site if site.key == key else site.renamed(key))
+            row["keeps_rules"] = checker(own_site)
+        if rank_by == "network" and plan is not None:
+            row.update(_network_gain(plan, own_site, metric_obj, km_to_m(limit_km)))
         rows.append(row)
     columns = list(CANDIDATE_COLUMNS) + (["keeps_rules"] if checker is not None else [])
+    if rank_by == "network":
+        columns += list(NETWORK_COLUMNS)
     df = pd.DataFrame(rows, columns=columns)
-    df = df.sort_values(["distance_km", "key"], kind="stable").reset_index(drop=True)
-    df.attrs.update({"hub": hub.key, "max_km": limit_km, "metric": metric_obj.name})
+    if rank_by == "network":
+        df["mean_link_km_change"] = df["mean_link_km_change"].astype(float)
+        order = df.assign(
+            _n_adds=df["adds_industries"].map(len),
+            _not_critical=~df["critical"].astype(bool),
+        ).sort_values(
+            ["reconnects", "_not_critical", "_n_adds", "mean_link_km_change", "distance_km", "key"],
+            ascending=[False, True, False, True, True, True],
+            kind="stable",
+            na_position="last",
+        )
+        df = df.loc[order.index].reset_index(drop=True)
+    else:
+        df = df.sort_values(["distance_km", "key"], kind="stable").reset_index(drop=True)
+    df.attrs.update(
+        {"hub": hub.key, "max_km": limit_km, "metric": metric_obj.name, "rank_by": rank_by}
+    )
     return df
+
+
+def _network_gain(plan: Plan, site: Site, metric: Metric, limit_m: float) -> dict[str, Any]:
+    """What adding ``site`` (linked to every plan site within ``limit_m``) does to the network."""
+    before = analyze_network(plan, metric=metric).summary
+    links_to = tuple(
+        m.key
+        for m in plan.sites
+        if m.role is Role.HUB or metric.distance(site, m.site).value_m <= limit_m
+    )
+    role = Role.LINKED_ZONE if site.kind is Kind.ZONE else Role.LINKED_COMPLEX
+    extended = replace(
+        plan,
+        sites=(*plan.sites, PlanSite(site, role)),
+        links=(*plan.links, *(Link(site.key, k, "candidate") for k in links_to)),
+    )
+    after = analyze_network(extended, metric=metric).summary
+    had = {x for m in plan.sites for x in _industries(m.industries)}
+    mean_before, mean_after = before["mean_link_km"], after["mean_link_km"]
+    return {
+        "links_to": links_to,
+        "critical": site.key in after["critical"],
+        "reconnects": len(before["unreachable"]) - len(after["unreachable"]),
+        "mean_link_km_change": (
+            mean_after - mean_before if mean_before is not None else float("nan")
+        ),
+        "adds_industries": tuple(x for x in _industries(site.industries) if x not in had),
+    }
 
 
 def _rule_checker(plan: Plan, rules: Any) -> Callable[[Site], bool]:

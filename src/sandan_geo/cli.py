@@ -23,7 +23,7 @@ import click
 
 import sandan_geo as sg
 
-from ._io import json_text, write_bytes_atomic, write_text_atomic
+from ._io import json_text, spreadsheet_safe_frame, write_bytes_atomic, write_text_atomic
 from .textsafe import plain_text as _plain
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_ENV, EXIT_UNCERTAIN = 0, 1, 2, 3, 4
@@ -682,7 +682,7 @@ def candidates_cmd(
         )
     elif fmt == "csv":
         flat = frame.assign(shared_industries=frame["shared_industries"].map(lambda v: ";".join(v)))
-        text = flat.to_csv(index=False)
+        text = spreadsheet_safe_frame(flat).to_csv(index=False)
     else:
         name = _plain(sites[hub].name_ko)
         lines = [f"Sites within {max_km:g} km of {name} ({hub}), {metric} metric: {len(frame)}"]
@@ -727,7 +727,9 @@ def compare_cmd(
     if fmt == "json":
         text = frame.to_json(orient="records", force_ascii=False, indent=2) + "\n"
     elif fmt == "csv":
-        text = frame.assign(shared_sites=frame["shared_sites"].map(" ".join)).to_csv(index=False)
+        text = spreadsheet_safe_frame(
+            frame.assign(shared_sites=frame["shared_sites"].map(" ".join))
+        ).to_csv(index=False)
     else:
         lines = []
         dist_cols = [c for c in frame.columns if c.startswith(("max_km_", "median_km_"))]
@@ -780,6 +782,114 @@ def site_cmd(key: str, fmt: str) -> None:
             f"  {_cell(row['announced'])}  {_plain(row['plan']):<16} {row['role']:<15} "
             f"hub {_plain(row['hub'])}  (program year {_cell(row['program_year'])})"
         )
+
+
+@cli.command("whatif", epilog=_EPILOG)
+@click.argument("plan")
+@click.option("--drop", multiple=True, metavar="KEY", help="Drop this site and its links.")
+@click.option(
+    "--add",
+    multiple=True,
+    metavar="FILE|PLAN",
+    help="Add the sites of a sites file, or of a plan file or built-in plan (with its links).",
+)
+@click.option(
+    "--link",
+    "link_args",
+    multiple=True,
+    metavar="FROM:TO",
+    help="Add a value-chain link between two site keys.",
+)
+@click.option("--rules", "rules_arg", metavar="PRESET|FILE", help="Rules (default: the plan's).")
+@click.option(
+    "--metric",
+    metavar="centroid|boundary",
+    help="Measure the distance rules and the network with this metric.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default=None,
+    help="Output format (default: from the -o suffix, else text).",
+)
+@_output_option
+@click.pass_context
+def whatif_cmd(
+    ctx: click.Context,
+    plan: str,
+    drop: tuple[str, ...],
+    add: tuple[str, ...],
+    link_args: tuple[str, ...],
+    rules_arg: str | None,
+    metric: str | None,
+    fmt: str | None,
+    output: str | None,
+) -> None:
+    """What changes in PLAN when sites are dropped or added: verdicts, network measures, links.
+
+    Exits like `validate`, on the changed plan's checks.
+    """
+    if not (drop or add or link_args):
+        raise click.UsageError("give at least one --drop KEY, --add FILE or --link FROM:TO")
+    fmt = _format_for(fmt, output, ("text", "json", "markdown"))
+    links = []
+    for text in link_args:
+        source, sep, target = text.partition(":")
+        if not (sep and source.strip() and target.strip()):
+            raise click.UsageError(f"--link {text!r}: give FROM:TO, two site keys")
+        links.append({"from": source.strip(), "to": target.strip()})
+    if metric is not None:
+        sg.get_metric(metric)
+    result = sg.what_if(
+        sg.load_plan(plan),
+        drop=list(drop),
+        add=list(add),
+        links=links,
+        rules=_resolve_rules(rules_arg),
+        metric=metric,
+    )
+    if fmt == "json":
+        out = json_text(result.to_dict()) + "\n"
+    elif fmt == "markdown":
+        out = result.to_markdown()
+    else:
+        out = result.to_text()
+    _emit(ctx, out, output)
+    ctx.exit(_exit_code([result.report_after]))
+
+
+@cli.command("program")
+@click.argument("plans", nargs=-1)
+@click.option(
+    "--proximity-km",
+    type=float,
+    help="Also join every two sites within this distance (km) by a proximity edge.",
+)
+@click.option("--metric", default="boundary", show_default=True, metavar="centroid|boundary")
+@click.option(
+    "--top", type=click.IntRange(min=1), default=10, show_default=True, help="Central sites shown."
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@_output_option
+@click.pass_context
+def program_cmd(
+    ctx: click.Context,
+    plans: tuple[str, ...],
+    proximity_km: float | None,
+    metric: str,
+    top: int,
+    fmt: str,
+    output: str | None,
+) -> None:
+    """The program as one network: shared sites, central sites, growth by year.
+
+    PLANs default to every built-in plan (2019-2025).
+    """
+    G = sg.program_graph(list(plans) or None, proximity_km=proximity_km, metric=metric)
+    summary = sg.program_summary(G, top=top)
+    out = json_text(summary.to_dict()) + "\n" if fmt == "json" else summary.to_text()
+    _emit(ctx, out, output)
 
 
 def _cell(value: Any) -> str:
