@@ -410,6 +410,28 @@ def test_mutated_shapefiles(folder, shapefile, part, cut, flips):
         )
 
 
+OSM_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="tests">
+  <node id="1" lat="37.0" lon="127.0"/>
+  <node id="2" lat="37.0" lon="127.01"/>
+  <node id="3" lat="37.01" lon="127.01"/>
+  <way id="10"><nd ref="1"/><nd ref="2"/><nd ref="3"/>
+    <tag k="highway" v="primary"/><tag k="maxspeed" v="60"/><tag k="oneway" v="no"/></way>
+</osm>
+"""
+
+
+@FUZZ
+@given(text=mutated_text([OSM_XML]))
+def test_mutated_osm_files(folder, text):
+    pytest.importorskip("osmnx")
+    path = folder / "roads.osm"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    G = _expect_only_input_errors(lambda: sg.road_graph_from_osm(path, cache=False), path)
+    if G is not None:
+        assert all(d["length"] >= 0 for _, _, d in G.edges(data=True))
+
+
 def test_known_bugs_are_still_open():
     """Each tolerated crash is a strict xfail in the corpus; drop it here with its fix."""
     manifest = yaml.safe_load((CORPUS / "manifest.yaml").read_text(encoding="utf-8"))

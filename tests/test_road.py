@@ -763,3 +763,62 @@ def test_osm_pbf_loads_like_its_xml(grid_file: Path, tmp_path: Path) -> None:
     bad.write_bytes(b"not a pbf")
     with pytest.raises(sg.InputError, match="pbf"):
         sg.load_roads(bad, cache=False)
+
+
+# --------------------------------------------------------------------------- careless files
+
+
+def test_one_maxspeed_0_costs_that_road_its_tag_not_the_whole_file(tmp_path: Path) -> None:
+    pts = grid_points(3)
+    nodes = {nid(i, j): p for (i, j), p in pts.items()}
+    ways = [
+        ([nid(0, 0), nid(0, 1), nid(0, 2)], {"highway": "primary", "maxspeed": "60"}),
+        ([nid(0, 2), nid(1, 2), nid(2, 2)], {"highway": "primary", "maxspeed": "0"}),
+        ([nid(0, 0), nid(1, 0), nid(2, 0)], {"highway": "primary", "maxspeed": "walk"}),
+    ]
+    path = write_osm(tmp_path / "zero.osm", nodes, ways)
+    with pytest.warns(sg.SandanGeoWarning, match=r"way\(s\) 1001, 1002: maxspeed gives no usable"):
+        G = road_graph_from_osm(path, cache=False, simplify=False)
+    times = [d["travel_time"] for _, _, d in G.edges(data=True)]
+    assert all(t > 0 and t != float("inf") for t in times)  # every road still has a time
+    speeds = {d["osmid"]: d["speed_kph"] for _, _, d in G.edges(data=True)}
+    assert speeds[1000] == 60.0 and speeds[1001] == 60.0  # the class's mean speed
+
+
+def test_a_compressed_osm_file_that_expands_past_the_bound_is_refused(tmp_path: Path) -> None:
+    import bz2
+
+    from sandan_geo import road
+
+    path = tmp_path / "bomb.osm.bz2"
+    with bz2.open(path, "wb") as f:
+        f.write(b'<?xml version="1.0"?><osm version="0.6">')
+        f.write(b" " * (4 * 2**20))
+        f.write(b"</osm>")
+    assert path.stat().st_size < 10_000
+    old = road.MAX_OSM_XML_BYTES
+    road.MAX_OSM_XML_BYTES = 2**20
+    try:
+        with pytest.raises(sg.InputError, match="over 1 MiB .* not fit in memory"):
+            road_graph_from_osm(path, cache=False)
+    finally:
+        road.MAX_OSM_XML_BYTES = old
+
+
+def test_disjoint_parts_of_a_road_line_are_not_joined_by_a_straight_segment(
+    tmp_path: Path,
+) -> None:
+    import geopandas as gpd
+    from shapely import MultiLineString
+
+    # two roads 5 km apart in one feature: a straight join would be a 5 km shortcut
+    a = [(127.00, 37.00), (127.01, 37.00)]
+    b = [(127.06, 37.00), (127.07, 37.00)]
+    path = tmp_path / "roads.gpkg"
+    gpd.GeoDataFrame({"speed": [60]}, geometry=[MultiLineString([a, b])], crs="EPSG:4326").to_file(
+        path
+    )
+    with pytest.warns(sg.SandanGeoWarning, match=r"feature\(s\) 1: multi-lines whose parts"):
+        G = road_graph_from_lines(path, cache=False)
+    assert G.number_of_edges() == 4  # two roads, both directions
+    assert nx.number_weakly_connected_components(G) == 2  # no road from one to the other

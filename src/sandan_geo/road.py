@@ -52,6 +52,7 @@ import itertools
 import json
 import math
 import os
+import re
 import stat
 import tempfile
 import warnings
@@ -1152,6 +1153,7 @@ def _build_osm(
     from xml.etree.ElementTree import ParseError
     from xml.sax import SAXException
 
+    _check_osm_size(p)
     if p.name.lower().endswith(".pbf"):
         with tempfile.TemporaryDirectory(prefix="sandan-geo-pbf-") as tmp:
             xml = _pbf_to_xml(p, Path(tmp) / "extract.osm")
@@ -1197,6 +1199,7 @@ def _build_osm(
     if simplify:
         G = ox.simplify_graph(G)
     _set_geodesic_lengths(G)
+    _drop_bad_maxspeeds(G, p)
     try:
         ox.routing.add_edge_speeds(
             G, hwy_speeds=None if hwy_speeds is None else dict(hwy_speeds), fallback=fallback_kph
@@ -1210,6 +1213,69 @@ def _build_osm(
         )
     _set_travel_times(G)
     return G
+
+
+MAX_OSM_XML_BYTES = 512 * 1024 * 1024
+"""Largest OSM XML read (512 MiB, as expanded from ``.bz2`` or converted from ``.pbf``).
+
+osmnx holds about ten times the XML in memory; a larger extract would not fit this
+machine's class (and a tiny compressed file that expands past it is a bomb). Clip
+the extract to the region first (e.g. ``osmium extract --bbox``)."""
+
+
+def _check_osm_size(p: Path) -> None:
+    """Refuse OSM XML (as it will be read) over :data:`MAX_OSM_XML_BYTES`, before parsing it."""
+    if p.name.lower().endswith(".bz2"):
+        import bz2
+
+        size = 0
+        try:
+            with bz2.open(p, "rb") as f:
+                while chunk := f.read(1 << 20):
+                    size += len(chunk)
+                    if size > MAX_OSM_XML_BYTES:
+                        break
+        except (OSError, EOFError, ValueError) as err:
+            raise InputError(f"not a readable .bz2 file ({err})", path=str(p)) from None
+    else:
+        size = p.stat().st_size
+    if size > MAX_OSM_XML_BYTES:
+        raise InputError(
+            f"the OSM XML is over {MAX_OSM_XML_BYTES // 2**20} MiB (as expanded or converted); "
+            "reading it would not fit in memory",
+            path=str(p),
+            hint="clip the extract to the region first, e.g. osmium extract --bbox",
+        )
+
+
+_SPEED_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _drop_bad_maxspeeds(G: nx.MultiDiGraph, p: Path) -> None:
+    """Remove ``maxspeed`` tags that give no usable speed (0, negative, words); warn naming the ways.
+
+    One such tag would otherwise make every travel time of the file unusable; the
+    road keeps its class's speed instead.
+    """
+    bad: list[str] = []
+    for _, _, d in G.edges(data=True):
+        value = d.get("maxspeed")
+        if value is None:
+            continue
+        values = value if isinstance(value, list) else [value]
+        numbers = [float(m) for v in values for m in _SPEED_NUMBER.findall(str(v))]
+        if not numbers or min(numbers) <= 0 or max(numbers) > 300:
+            bad.append(str(d.get("osmid", "?")))
+            del d["maxspeed"]
+    if bad:
+        unique = sorted(set(bad), key=lambda x: (len(x), x))  # deterministic: numeric order
+        shown = ", ".join(unique[:10]) + (" …" if len(unique) > 10 else "")
+        warnings.warn(
+            f"{p.name}: way(s) {shown}: maxspeed gives no usable speed (0, negative, over "
+            "300 or not a number); those roads take their class's speed",
+            SandanGeoWarning,
+            stacklevel=5,
+        )
 
 
 def road_graph_from_lines(
@@ -1339,18 +1405,24 @@ def _read_lines(p: Path, layer: str | int | None) -> gpd.GeoDataFrame:
     return gdf.to_crs(STORAGE_CRS)
 
 
-def _as_line(geom: BaseGeometry) -> LineString | None:
+def _as_lines(geom: BaseGeometry) -> list[LineString]:
+    """A feature's road line(s): one line, or the parts of a multi-line that do not join.
+
+    Parts that do not join end to end stay separate roads: joining them would add a
+    straight segment that is no road (a shortcut across a river, say).
+    """
     if geom is None or geom.is_empty:
-        return None
+        return []
     if isinstance(geom, LineString):
-        return geom
+        return [geom]
     if geom.geom_type == "MultiLineString":
         merged = shapely.line_merge(geom)
         if isinstance(merged, LineString):
-            return merged
-        # Parts that do not join end to end: run through them in order.
-        return LineString(shapely.get_coordinates(geom))
-    return None
+            return [merged]
+        return [
+            g for g in shapely.get_parts(merged) if isinstance(g, LineString) and not g.is_empty
+        ]
+    return []
 
 
 def _build_lines(
@@ -1376,20 +1448,44 @@ def _build_lines(
             field=missing[0],
             hint=f"its fields are: {fields}",
         )
-    lines = [_as_line(g) for g in gdf.geometry]
-    rows = [i for i, line in enumerate(lines) if line is not None]
-    good = [line for line in lines if line is not None]
+    rows: list[int] = []
+    good: list[LineString] = []
+    split: list[int] = []  # features whose parts do not join
+    skipped = 0
+    for i, g in enumerate(gdf.geometry):
+        parts = _as_lines(g)
+        if not parts:
+            skipped += 1
+            continue
+        if len(parts) > 1:
+            split.append(i)
+            if node_fields is not None:  # which part joins which node cannot be told
+                continue
+        rows.extend([i] * len(parts))
+        good.extend(parts)
     if not rows:
         raise SchemaError("the road file has no lines", path=str(p), hint="give road lines")
-    if len(rows) < len(lines):
+    if skipped:
         warnings.warn(
-            f"{p.name}: {len(lines) - len(rows)} feature(s) are not lines and were skipped",
+            f"{p.name}: {skipped} feature(s) are not lines and were skipped",
             SandanGeoWarning,
             stacklevel=5,
         )
-    if length_field is not None:
+    if split:
+        shown = ", ".join(str(i + 1) for i in split[:10]) + (" …" if len(split) > 10 else "")
+        what = (
+            "skipped (with node fields, which part joins which node cannot be told)"
+            if node_fields is not None
+            else "kept as separate roads, not joined by a straight segment"
+        )
+        warnings.warn(
+            f"{p.name}: feature(s) {shown}: multi-lines whose parts do not join; {what}",
+            SandanGeoWarning,
+            stacklevel=5,
+        )
+    if length_field is not None and (node_fields is not None or not split):
         lengths = gdf[length_field].to_numpy(dtype=float)[rows]
-    else:
+    else:  # a feature's stated length cannot be shared among its parts: measure them
         lengths = _geodesic_lengths(good)
     speeds = _speeds(gdf, rows, speed_field, fallback_kph, p)
 
