@@ -176,6 +176,20 @@ def demo() -> int:
     )
     if code in (2, 3):  # 1 a check fails, 4 uncertain: results, not errors
         return code
+    # The program 2019-2025 as one network: shared sites, central sites, growth, and its map
+    code = run(
+        cli,
+        "-q",
+        "program",
+        "--map",
+        OUT / "program-2019-2025.html",
+        "--offline",
+        "-o",
+        OUT / "program-2019-2025.txt",
+        check=False,
+    )
+    if code in (2, 3):
+        return code
     print(f"\nreports and maps are in {OUT}/ (exit code of the checks: {worst})")
     return 0
 

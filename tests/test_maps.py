@@ -703,3 +703,65 @@ def test_the_page_script_and_style_come_from_the_package_files():
     # the script's template lines that hold no template tag appear as they are
     plain = [ln.strip() for ln in js.splitlines() if ln.strip() and "{" not in ln][:20]
     assert plain and all(ln in html for ln in plain)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("plan_id", ["jeonnam-2020", "gyeongbuk-2020"])
+def test_network_marks_and_size_by_are_drawn(browser, tmp_path, plan_id):
+    plan = sg.load_plan(plan_id)
+    analysis = sg.analyze_network(plan)
+    m = sg.plan_map(plan, size_by="betweenness", offline=True, tiles="none")
+    path = tmp_path / "net.html"
+    sg.save_map(m, path, offline=True)
+    page = Page(browser, path, block_network=True)
+    try:
+        assert page.errors == []
+        critical = analysis.sites[analysis.sites["critical"]]
+        assert page.count(".sg-marker.sg-critical") == len(critical)
+        assert page.count("path.sg-bridge") == int(analysis.links["bridge"].sum())
+        widths = page.page.eval_on_selector_all(
+            ".sg-marker span", "els => els.map(e => e.getBoundingClientRect().width)"
+        )
+        assert len(widths) == len(plan.sites)
+        betweenness = analysis.sites["betweenness"].tolist()  # same order as the plan's sites
+        top, low = betweenness.index(max(betweenness)), betweenness.index(min(betweenness))
+        if max(betweenness) > min(betweenness):
+            assert widths[top] > widths[low]
+        legend = page.page.inner_text(".sg-legend")
+        assert "betweenness" in legend
+        assert ("critical" in legend) == bool(len(critical))
+    finally:
+        page.close()
+
+
+def test_size_by_must_be_a_numeric_network_column():
+    with pytest.raises(
+        sg.InputError, match="size_by 'name_ko' is not a numeric column.*betweenness"
+    ):
+        sg.plan_map(sg.load_plan("daegu-2020"), size_by="name_ko", offline=True)
+
+
+@pytest.mark.browser
+def test_program_map_draws_each_site_once_sized_by_its_plans(browser, tmp_path):
+    from click.testing import CliRunner
+
+    from sandan_geo.cli import cli
+
+    path = tmp_path / "program.html"
+    r = CliRunner().invoke(cli, ["program", "--map", str(path), "--offline"])
+    assert r.exit_code == 0, r.output
+    G = sg.program_graph()
+    page = Page(browser, path, block_network=True)
+    try:
+        assert page.errors == [] and page.requests == []
+        assert page.count(".sg-marker") == G.number_of_nodes()  # shared sites drawn once
+        links = {(d["from"], d["to"]) for _, _, d in G.edges(data=True) if d.get("kind") == "link"}
+        assert page.count("path.sg-link") == len(links)
+        widths = page.page.eval_on_selector_all(
+            ".sg-marker span", "els => els.map(e => e.getBoundingClientRect().width)"
+        )
+        n_plans = [d["n_plans"] for _, d in G.nodes(data=True)]
+        assert widths[n_plans.index(max(n_plans))] > widths[n_plans.index(min(n_plans))]
+        assert "n_plans" in page.page.inner_text(".sg-legend")
+    finally:
+        page.close()

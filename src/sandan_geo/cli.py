@@ -871,6 +871,13 @@ def whatif_cmd(
     "--top", type=click.IntRange(min=1), default=10, show_default=True, help="Central sites shown."
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--map",
+    "map_file",
+    type=click.Path(dir_okay=False),
+    help="Also draw the program map (each site once, sized by its plans) to this HTML file.",
+)
+@click.option("--offline", is_flag=True, help="With --map: a map that needs no network.")
 @_output_option
 @click.pass_context
 def program_cmd(
@@ -880,6 +887,8 @@ def program_cmd(
     metric: str,
     top: int,
     fmt: str,
+    map_file: str | None,
+    offline: bool,
     output: str | None,
 ) -> None:
     """The program as one network: shared sites, central sites, growth by year.
@@ -890,6 +899,11 @@ def program_cmd(
     summary = sg.program_summary(G, top=top)
     out = json_text(summary.to_dict()) + "\n" if fmt == "json" else summary.to_text()
     _emit(ctx, out, output)
+    if map_file:
+        m = sg.program_map(G, offline=offline)
+        sg.save_map(m, map_file, offline=offline)
+        if not ctx.obj.get("quiet"):
+            click.echo(f"wrote {map_file}", err=True)
 
 
 def _cell(value: Any) -> str:

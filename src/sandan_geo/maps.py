@@ -45,13 +45,14 @@ import shutil
 import subprocess
 import tempfile
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import folium
+import networkx as nx
 import pyproj
 import shapely
 from branca.element import Element, MacroElement
@@ -64,7 +65,7 @@ from .basemap import ATTRIBUTION, municipality_outlines, province_outlines
 from .check import Report
 from .crs import GEOD, apply_transform
 from .errors import InputError, MissingDependencyError, OutputError, SandanGeoWarning
-from .model import KIND_KO, ROLE_KO, Kind, Plan, PlanSite, Site
+from .model import KIND_KO, ROLE_KO, Kind, Plan, PlanSite, Role, Site
 
 if TYPE_CHECKING:
     from .rules import Check
@@ -74,6 +75,7 @@ __all__ = [
     "map_html",
     "overview_map",
     "plan_map",
+    "program_map",
     "save_map",
     "save_png",
     "sites_map",
@@ -281,9 +283,16 @@ def _limit_data(plan: Plan, report: Report) -> list[dict[str, Any]]:
     return out
 
 
-def _plan_data(plan: Plan, report: Report | None, colour: str | None) -> dict[str, Any]:
+def _plan_data(
+    plan: Plan,
+    report: Report | None,
+    colour: str | None,
+    marks: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     members = {m.key: m for m in plan.sites}
     names = {m.key: m.site.name_ko for m in plan.sites}
+    marks = marks or {}
+    bridges = {tuple(x) for x in marks.get("bridges", ())}
     links = []
     for link in plan.links:
         a, b = members[link.source].site, members[link.target].site
@@ -294,13 +303,20 @@ def _plan_data(plan: Plan, report: Report | None, colour: str | None) -> dict[st
                 "relation": link.relation,
                 "line": _geodesic_line((a.lon, a.lat), (b.lon, b.lat)),
                 "arrow": _arrow((a.lon, a.lat), (b.lon, b.lat)),
+                "bridge": (link.source, link.target) in bridges,
             }
         )
+    sites = [_site_data(m) for m in plan.sites]
+    for site in sites:
+        site["critical"] = site["key"] in marks.get("critical", ())
+        site["size"] = marks.get("sizes", {}).get(site["key"])
+        site["size_value"] = marks.get("values", {}).get(site["key"])
     data: dict[str, Any] = {
         "id": plan.id,
         "name": plan.name,
         "colour": colour,
-        "sites": [_site_data(m) for m in plan.sites],
+        "size_by": marks.get("size_by"),
+        "sites": sites,
         "extents": [e for e in (_extent_data(m) for m in plan.sites) if e is not None],
         "links": links,
         "checks": [],
@@ -322,6 +338,70 @@ def _plan_data(plan: Plan, report: Report | None, colour: str | None) -> dict[st
         data["rules"] = list(report.rules)
         data["rules_source"] = report.rules_source
     return data
+
+
+_SIZE_PX = (14.0, 34.0)  # smallest and largest scaled symbol
+
+
+def _scaled_sizes(values: Mapping[str, float]) -> dict[str, float]:
+    """Symbol sizes (px) for values, linear from the smallest to the largest."""
+    lo, hi = min(values.values()), max(values.values())
+    a, b = _SIZE_PX
+    if hi == lo:
+        return {k: (a + b) / 2 for k in values}
+    return {k: round(a + (v - lo) / (hi - lo) * (b - a), 1) for k, v in values.items()}
+
+
+def _network_marks(plan: Plan, size_by: str | None) -> dict[str, Any]:
+    """Critical sites, bridge links and (with ``size_by``) symbol sizes, from the network."""
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    from .network import analyze_network
+
+    analysis = analyze_network(plan)
+    sites = analysis.sites.set_index("key")
+    marks: dict[str, Any] = {
+        "critical": [str(k) for k in sites.index[sites["critical"].astype(bool)]],
+        "bridges": [
+            [str(r["from"]), str(r["to"])]
+            for r in analysis.links.to_dict(orient="records")
+            if bool(r["bridge"])
+        ],
+    }
+    if size_by is not None:
+        numeric = [
+            str(c)
+            for c in sites.columns
+            if is_numeric_dtype(sites[c]) and not is_bool_dtype(sites[c])
+        ]
+        if size_by not in numeric:
+            raise InputError(
+                f"size_by {size_by!r} is not a numeric column of the network's sites",
+                hint=f"use one of: {', '.join(numeric)}",
+            )
+        values = {str(k): float(v) for k, v in sites[size_by].items() if v == v and v is not None}
+        if values:
+            marks.update(size_by=size_by, values=values, sizes=_scaled_sizes(values))
+    return marks
+
+
+def _network_legend(plan_data: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    rows = []
+    if any(s.get("critical") for d in plan_data for s in d["sites"]):
+        rows.append({"kind": "critical", "colour": "#000", "label": "필수 거점 (critical site)"})
+    if any(x.get("bridge") for d in plan_data for x in d["links"]):
+        rows.append({"kind": "bridge", "colour": LINK_COLOUR, "label": "필수 연결 (bridge link)"})
+    for d in plan_data:
+        values = [s["size_value"] for s in d["sites"] if s.get("size_value") is not None]
+        if d.get("size_by") and values:
+            rows.append(
+                {
+                    "kind": "size",
+                    "colour": "#555",
+                    "label": f"크기 (size): {d['size_by']} {min(values):.3g}–{max(values):.3g}",
+                }
+            )
+    return rows
 
 
 def _bounds(plans: Sequence[Plan], extra: Iterable[BaseGeometry] = ()) -> list[list[float]]:
@@ -379,6 +459,9 @@ _LABELS = {
     "minutes": "소요시간 (time)",
     "result": "결과 (result)",
     "range": "범위 (range: data uncertainty)",
+    "critical": "필수 거점 (critical: without it the value chain falls apart)",
+    "critical_short": "필수 (critical)",
+    "bridge": "필수 연결 (bridge: without it the value chain falls apart)",
     "role": "역할 (role)",
     "kind": "유형 (kind)",
     "function": "가치사슬 역할 (value-chain role)",
@@ -537,6 +620,7 @@ def _build(
     m: folium.Map | None,
     overview: bool,
     group_by: str = "plan",
+    marks: Sequence[Mapping[str, Any] | None] | None = None,
 ) -> folium.Map:
     if not plans:
         raise InputError("no plan to map", hint="give at least one plan")
@@ -556,13 +640,30 @@ def _build(
     for i, g in enumerate(groups):
         n = keys.index(g) if g is not None else i
         colours.append(PLAN_COLOURS[n % len(PLAN_COLOURS)] if overview else None)
-    plan_data = [_plan_data(p, r, c) for p, r, c in zip(plans, reports, colours, strict=True)]
+    marks = list(marks) if marks is not None else [None] * len(plans)
+    plan_data = [
+        _plan_data(p, r, c, k) for p, r, c, k in zip(plans, reports, colours, marks, strict=True)
+    ]
     for d, g in zip(plan_data, groups, strict=True):
         d["group"] = g
     limit_shapes = [shapely.geometry.shape(x["geometry"]) for d in plan_data for x in d["limits"]]
     bounds = _bounds(plans, limit_shapes)
     if title is None:
         title = plans[0].name if len(plans) == 1 else f"{len(plans)} plans"
+    return _render(m, tile_layers, plan_data, bounds, title, overview=overview)
+
+
+def _render(
+    m: folium.Map,
+    tile_layers: list[tuple[str, Any]],
+    plan_data: list[dict[str, Any]],
+    bounds: list[list[float]],
+    title: str,
+    *,
+    overview: bool,
+) -> folium.Map:
+    """Put the plans' data, legend and script on the map."""
+    plans = plan_data
     subtitles = []
     for d in plan_data:
         if d["verdict"]:
@@ -588,7 +689,8 @@ def _build(
             any(d["limits"] for d in plan_data),
             any_approx,
             any_official,
-        ),
+        )
+        + _network_legend(plan_data),
         "basemap": None,
         "attribution": None,
         "overview": overview,
@@ -620,6 +722,8 @@ def plan_map(
     vworld_key: str | None = None,
     offline: bool = False,
     title: str | None = None,
+    size_by: str | None = None,
+    network: bool = False,
 ) -> folium.Map:
     """Return a folium map of a plan, and of its verdict when a report is given.
 
@@ -644,6 +748,12 @@ def plan_map(
         inlined when saved or shown.
     title
         Title; the plan's name by default.
+    size_by
+        A numeric column of :func:`~sandan_geo.analyze_network`'s ``sites`` (e.g.
+        ``"betweenness"``, ``"degree_out"``): site symbols are scaled by it and the
+        legend says so. Implies ``network``.
+    network
+        Mark the value chain's critical sites (a ring) and bridge links (thick).
 
     Returns
     -------
@@ -653,7 +763,8 @@ def plan_map(
     Raises
     ------
     InputError
-        Unknown tiles, a missing or malformed VWorld key, a report for another plan.
+        Unknown tiles, a missing or malformed VWorld key, a report for another
+        plan, a ``size_by`` that is not a numeric column.
 
     Examples
     --------
@@ -662,7 +773,10 @@ def plan_map(
     >>> m = plan_map(plan, report=sg.check_plan(plan), tiles="none")
     >>> "여수국가산업단지" in map_html(m)
     True
+    >>> "betweenness" in map_html(plan_map(plan, size_by="betweenness", tiles="none"))
+    True
     """
+    marks = _network_marks(plan, size_by) if (network or size_by) else None
     return _build(
         [plan],
         [report],
@@ -672,6 +786,7 @@ def plan_map(
         offline=offline,
         m=m,
         overview=False,
+        marks=[marks],
     )
 
 
@@ -738,6 +853,121 @@ def sites_map(
     }
     _Overlay(payload, tile_layers, None).add_to(m)
     return m
+
+
+def program_map(
+    G: nx.Graph | None = None,
+    *,
+    plans: Sequence[Plan | str] | None = None,
+    tiles: str | None = "openstreetmap",
+    vworld_key: str | None = None,
+    offline: bool = False,
+    title: str | None = None,
+) -> folium.Map:
+    """Return a map of the program as one network: each site once, sized by its plans.
+
+    Draws :func:`~sandan_geo.program_graph` (of ``plans``, every built-in plan by
+    default): a site shared by several plans is one symbol, scaled by how many
+    plans hold it (its popup names them); every value-chain link once, with the
+    plans it belongs to; the hub star for a site that was ever a hub.
+
+    Examples
+    --------
+    >>> m = program_map(plans=["jeonnam-2020", "jeonnam-2023"], offline=True)
+    >>> html = map_html(m, offline=True)
+    >>> html.count('"key":"gwangyang"'), "n_plans" in html
+    (1, True)
+    """
+    from .network import program_graph
+
+    if G is None:
+        G = program_graph(plans)
+    if G.number_of_nodes() == 0:
+        raise InputError("the program graph has no site", hint="give at least one plan")
+    counts = {str(k): float(d.get("n_plans", 1)) for k, d in G.nodes(data=True)}
+    sizes = _scaled_sizes(counts)
+    sites: list[dict[str, Any]] = []
+    for key, d in G.nodes(data=True):
+        roles = set((d.get("roles") or {}).values())
+        role = (
+            Role.HUB
+            if "hub" in roles
+            else Role.LINKED_ZONE
+            if d.get("kind") == "zone"
+            else Role.LINKED_COMPLEX
+        )
+        kind = Kind(d["kind"]) if d.get("kind") else None
+        sites.append(
+            {
+                "key": str(key),
+                "name_ko": d.get("name_ko") or str(key),
+                "name_en": None,
+                "role": role.value,
+                "role_ko": ROLE_KO[role],
+                "kind": kind.value if kind else None,
+                "kind_ko": KIND_KO[kind] if kind else None,
+                "function": ", ".join(str(x) for x in d.get("plans", ())),
+                "industries": [],
+                "area_km2": None,
+                "province": None,
+                "municipality": None,
+                "parts": 1,
+                "approximate": True,
+                "point_confidence": None,
+                "latlon": _ll(float(d["lon"]), float(d["lat"])),
+                "critical": False,
+                "size": sizes[str(key)],
+                "size_value": counts[str(key)],
+            }
+        )
+    links: dict[tuple[str, str], list[str]] = {}
+    for u, v, e in G.edges(data=True):
+        if e.get("kind") != "link" or "plan" not in e:
+            continue
+        a, b = (e.get("from", u), e.get("to", v))
+        links.setdefault((str(a), str(b)), []).append(str(e["plan"]))
+    link_data = []
+    for (a, b), plan_ids in links.items():
+        pa, pb = G.nodes[a], G.nodes[b]
+        start, end = (float(pa["lon"]), float(pa["lat"])), (float(pb["lon"]), float(pb["lat"]))
+        link_data.append(
+            {
+                "from_name": pa.get("name_ko") or a,
+                "to_name": pb.get("name_ko") or b,
+                "relation": ", ".join(sorted(set(plan_ids))),
+                "line": _geodesic_line(start, end),
+                "arrow": _arrow(start, end),
+                "bridge": False,
+            }
+        )
+    data: dict[str, Any] = {
+        "id": "program",
+        "name": title or "program",
+        "colour": None,
+        "size_by": "n_plans",
+        "sites": sites,
+        "extents": [],
+        "links": link_data,
+        "checks": [],
+        "limits": [],
+        "verdict": None,
+        "rules": [],
+        "group": None,
+    }
+    points = [shapely.Point(float(d["lon"]), float(d["lat"])) for _, d in G.nodes(data=True)]
+    x0, y0, x1, y1 = shapely.GeometryCollection(points).bounds
+    m = SandanMap(location=[36.3, 127.8], zoom_start=7, tiles=None, control_scale=True)
+    m.offline = offline
+    tile_layers = _tile_layers(m, tiles, vworld_key, offline)
+    n_plans = len(G.graph.get("plans", ()))
+    return _render(
+        m,
+        tile_layers,
+        [data],
+        [_ll(x0, y0), _ll(x1, y1)],
+        title or f"산업단지 대개조 program: {len(sites)} sites, {n_plans} plans",
+        overview=False,
+    )
 
 
 def overview_map(
