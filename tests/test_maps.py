@@ -43,11 +43,11 @@ def browser():
 class Page:
     """A loaded page and what happened while loading it."""
 
-    def __init__(self, browser, path: Path, *, block_network: bool) -> None:
+    def __init__(self, browser, path: Path, *, block_network: bool, viewport=(1400, 1000)) -> None:
         self.errors: list[str] = []
         self.requests: list[str] = []
         self.dialogs: list[str] = []
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        self.context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
         self.page = self.context.new_page()
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
@@ -763,5 +763,111 @@ def test_program_map_draws_each_site_once_sized_by_its_plans(browser, tmp_path):
         n_plans = [d["n_plans"] for _, d in G.nodes(data=True)]
         assert widths[n_plans.index(max(n_plans))] > widths[n_plans.index(min(n_plans))]
         assert "n_plans" in page.page.inner_text(".sg-legend")
+    finally:
+        page.close()
+
+
+# --------------------------------------------------------------------------- readable maps
+
+BOXES = """sel => [...document.querySelectorAll(sel)].map(e => {
+  const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom, e.textContent];
+})"""
+
+
+def _area(a, b) -> float:
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def _demo_map(tmp_path, plan_id, *, offline=True):
+    """The map the demo draws: the plan's own rules where it states some."""
+    plan = sg.load_plan(plan_id)
+    report = sg.check_plan(plan) if plan.rules else None
+    tiles = "none" if offline else "openstreetmap"
+    m = sg.plan_map(plan, report=report, offline=offline, tiles=tiles)
+    path = tmp_path / f"{plan_id}.html"
+    sg.save_map(m, path, offline=offline)
+    return path, plan, report
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("plan_id", PLANS_2020)
+def test_site_names_and_distance_labels_cover_nothing_at_the_default_zoom(
+    browser, tmp_path, plan_id
+):
+    path, plan, report = _demo_map(tmp_path, plan_id)
+    page = Page(browser, path, block_network=True, viewport=(1400, 900))
+    try:
+        assert page.errors == []
+        names = page.page.evaluate(f"({BOXES})('.sg-name')")
+        assert sorted(n[4] for n in names) == sorted(m.site.name_ko for m in plan.sites)
+        checks = page.page.evaluate(f"({BOXES})('.sg-check-label')")
+        distance = [c for c in (report.checks if report else []) if c.value_km is not None]
+        assert len(checks) == len(distance)
+        for c in distance:  # each distance label names the site it belongs to
+            assert any(report.site_names[c.to] in t[4] for t in checks), c.to
+        labels = names + checks
+        for i, a in enumerate(labels):
+            for b in labels[i + 1 :]:
+                assert _area(a, b) == 0, f"{a[4]!r} covers {b[4]!r}"
+        assert page.page.title() == plan.name
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", [(1400, 900), (390, 844)], ids=["desktop", "phone"])
+@pytest.mark.parametrize("plan_id", ["gwangju-2020", "daegu-2020", "jeonnam-2020"])
+def test_the_map_fits_its_sites_in_the_space_the_panels_leave(browser, tmp_path, plan_id, viewport):
+    path, plan, _ = _demo_map(tmp_path, plan_id)
+    page = Page(browser, path, block_network=True, viewport=viewport)
+    try:
+        markers = page.page.evaluate(f"({BOXES})('.sg-marker')")
+        panels = page.page.evaluate(
+            f"({BOXES})('.sg-title-box, .sg-legend, .leaflet-control-layers')"
+        )
+        assert len(markers) == len(plan.sites)
+        w, h = viewport
+        for m in markers:
+            x, y = (m[0] + m[2]) / 2, (m[1] + m[3]) / 2
+            assert 0 <= x <= w and 0 <= y <= h, "a site lies off screen"
+            for p in panels:
+                assert not (p[0] <= x <= p[2] and p[1] <= y <= p[3]), "a panel covers a site"
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_failing_checks_lie_above_passing_ones_and_look_like_nothing_else(browser, tmp_path):
+    path, _, _ = make_map(tmp_path, "daegu-2020", max_km=7.5, metric="centroid")
+    page = Page(browser, path, block_network=True)
+    try:
+        order = page.page.eval_on_selector_all(
+            "path.sg-check", "els => els.map(e => e.getAttribute('class'))"
+        )
+        ranks = [2 if "sg-fail" in c else 1 if "sg-uncertain" in c else 0 for c in order]
+        assert ranks == sorted(ranks) and 2 in ranks  # drawn last = on top
+        dashes = page.page.eval_on_selector_all(
+            "path.sg-check, path.sg-extent, path.sg-limit",
+            "els => els.map(e => [e.getAttribute('class'), e.getAttribute('stroke-dasharray')])",
+        )
+        check_dash = {d for c, d in dashes if "sg-check" in c}
+        other_dash = {d for c, d in dashes if "sg-check" not in c}
+        assert check_dash == {"1 8"} and not (check_dash & other_dash)
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_an_online_map_with_no_network_shows_the_offline_basemap_and_says_so(browser, tmp_path):
+    path, plan, _ = _demo_map(tmp_path, "daegu-2020", offline=False)
+    html = path.read_text(encoding="utf-8")
+    assert "tile.openstreetmap.org" in html  # online: tiles are asked for
+    page = Page(browser, path, block_network=True)
+    try:
+        page.page.wait_for_timeout(1500)
+        assert [e for e in page.errors if "Failed to load resource" not in e] == []
+        assert page.count(".sg-marker") == len(plan.sites)  # Leaflet ran: it is inlined
+        assert page.count("path.sg-basemap") > 0
+        assert "offline basemap" in page.page.inner_text(".sg-notice")
     finally:
         page.close()

@@ -47,6 +47,7 @@ import tempfile
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from html import escape as html_escape
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -459,6 +460,9 @@ _LABELS = {
     "minutes": "소요시간 (time)",
     "result": "결과 (result)",
     "range": "범위 (range: data uncertainty)",
+    "tiles_failed": "지도 타일을 불러올 수 없어 오프라인 기본도를 표시합니다 "
+    "(tiles could not load: showing the offline basemap; make the map with --offline for "
+    "closed networks)",
     "critical": "필수 거점 (critical: without it the value chain falls apart)",
     "critical_short": "필수 (critical)",
     "bridge": "필수 연결 (bridge: without it the value chain falls apart)",
@@ -501,13 +505,15 @@ class _Overlay(MacroElement):
         self.data_id_js = json.dumps(self.data_id)
         tiles = [] if self.render_offline else self.tile_layer_objs
         payload = dict(self.payload_data)
-        if not tiles:  # no tiles, or rendering offline: draw the outlines instead
-            payload["basemap"] = {
-                "provinces": province_outlines(),
-                "municipalities": None
-                if self.basemap_bounds is None
-                else municipality_outlines(self.basemap_bounds),
-            }
+        # the outlines: the map itself offline; online, a reserve shown if tiles cannot load
+        payload["basemap"] = {
+            "provinces": province_outlines(),
+            "municipalities": None
+            if self.basemap_bounds is None
+            else municipality_outlines(self.basemap_bounds),
+        }
+        payload["basemap_fallback"] = bool(tiles)
+        if not tiles:
             payload["attribution"] = ATTRIBUTION
         self.payload = _json_for_script(payload)
         self.tile_layers = [(json.dumps(label), layer.get_name()) for label, layer in tiles]
@@ -1037,6 +1043,7 @@ def _stabilise_ids(root: Element) -> None:
 
 
 _LEAFLET_CSS = re.compile(r'<link rel="stylesheet" href="[^"]*leaflet[^"]*\.css"\s*/?>')
+_LEAFLET_JS = re.compile(r'<script src="https?://[^"]*/leaflet\.js"></script>')
 _ANY_LINK = re.compile(r'<link rel="stylesheet" href="https?://[^"]*"\s*/?>\s*')
 _ANY_SCRIPT = re.compile(r'<script src="https?://[^"]*"></script>\s*')
 
@@ -1100,7 +1107,15 @@ def map_html(m: folium.Map, *, offline: bool | None = None) -> str:
         m._children = type(m._children)(saved.items())
         for o in overlays:
             o.render_offline = False
-    html = html.replace("<head>", '<head>\n    <meta charset="utf-8">', 1)
+    titles = [str(o.payload_data.get("title") or "") for o in overlays]
+    page_title = html_escape(next((t for t in titles if t), "sandan-geo map"))
+    html = html.replace(
+        "<head>", f'<head>\n    <meta charset="utf-8">\n    <title>{page_title}</title>', 1
+    )
+    if not offline:  # Leaflet inlined all the same: with no network the page still draws
+        js, css = _leaflet_assets()
+        html = _LEAFLET_JS.sub(lambda _: "<script>" + js + "</script>", html, count=1)
+        html = _LEAFLET_CSS.sub(lambda _: "<style>" + css + "</style>", html, count=1)
     if offline:
         js, css = _leaflet_assets()
         html = _LEAFLET_CSS.sub("", html, count=1)
@@ -1190,6 +1205,7 @@ _NO_NETWORK_FLAGS = (
     "--no-pings",
     "--disable-domain-reliability",
 )
+NO_NETWORK_FLAGS = _NO_NETWORK_FLAGS  # public: the review PDF (review.py) prints with them
 
 
 def _is_root() -> bool:
