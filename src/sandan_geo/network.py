@@ -487,31 +487,23 @@ class WhatIf:
             lines.append(f"- link gone: {c(_link_text(ln, '→'))}")
         lines.append(f"- verdict: {self.report_before.verdict} → **{self.report_after.verdict}**")
         lines += ["", "### Checks whose verdict changed", ""]
-        if self.checks.empty:
-            lines.append("None.")
-        else:
-            lines += [
-                "| rule | from | to | before | after | note |",
-                "| --- | --- | --- | --- | --- | --- |",
-            ]
-            for row in _records(self.checks):
-                lines.append(
-                    f"| {c(row['rule'])} | {c(row['from'])} | {c(row['to'])} | "
-                    f"{row['before'] or '–'} | {row['after'] or '–'} | {c(row['note'] or '')} |"
-                )
+        lines += _md_table(
+            ("rule", "from", "to", "before", "after", "note"),
+            [
+                (c(r["rule"]), c(r["from"]), c(r["to"]), r["before"] or "–", r["after"] or "–",
+                 c(r["note"] or ""))
+                for r in _records(self.checks)
+            ],
+        )  # fmt: skip
         lines += ["", f"### Measures that changed (km: {self.metric} metric)", ""]
-        if self.measures.empty:
-            lines.append("None.")
-        else:
-            lines += [
-                "| scope | item | measure | before | after |",
-                "| --- | --- | --- | --- | --- |",
-            ]
-            for row in _records(self.measures):
-                lines.append(
-                    f"| {row['scope']} | {c(row['item'] or '')} | {row['measure']} | "
-                    f"{c(_value_text(row['before']))} | {c(_value_text(row['after']))} |"
-                )
+        lines += _md_table(
+            ("scope", "item", "measure", "before", "after"),
+            [
+                (r["scope"], c(r["item"] or ""), r["measure"], c(_value_text(r["before"])),
+                 c(_value_text(r["after"])))
+                for r in _records(self.measures)
+            ],
+        )  # fmt: skip
         return "\n".join(lines) + "\n"
 
     def _change_lines(self) -> list[str]:
@@ -893,6 +885,15 @@ def _frame(
     for name in floats:
         frame[name] = frame[name].astype(float)
     return frame
+
+
+def _md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    """A Markdown table's lines, or ``None.`` when there is no row."""
+    if not rows:
+        return ["None."]
+    out = ["| " + " | ".join(headers) + " |", "| " + " | ".join("---" for _ in headers) + " |"]
+    out += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+    return out
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
