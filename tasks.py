@@ -190,6 +190,24 @@ def demo() -> int:
     )
     if code in (2, 3):
         return code
+    # The review report of 대구 and 전남 2020 for a committee: HTML (offline) and A4 PDF
+    for suffix in ("html", "pdf"):
+        code = run(
+            cli,
+            "-q",
+            "report",
+            "daegu-2020",
+            "jeonnam-2020",
+            "-o",
+            OUT / f"review-2020.{suffix}",
+            check=False,
+        )
+        if code == 3 and suffix == "pdf":  # no Chromium: the HTML is there, say so and go on
+            print(
+                "review-2020.pdf skipped: printing a PDF needs Chromium (apt-get install chromium)"
+            )
+        elif code in (2, 3):  # 1 a check fails, 4 uncertain: results, not errors
+            return code
     print(f"\nreports and maps are in {OUT}/ (exit code of the checks: {worst})")
     return 0
 

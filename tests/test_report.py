@@ -81,3 +81,90 @@ def test_spreadsheet_text_cells_cannot_run_formulas():
     assert table.loc[0, "margin_km"] < 0 and table["margin_km"].dtype == float  # numbers stay
     sheet = pd.read_excel(io.BytesIO(sg.to_xlsx(report)))
     assert sheet.loc[0, "from_name"] == "'@SUM(1)"
+
+
+# ------------------------------------------------ compare and candidates as spreadsheets
+
+
+def _read_sheet(path, suffix: str) -> pd.DataFrame:
+    if suffix == "csv":
+        raw = path.read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads the Korean as UTF-8
+        return pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False, na_values=[""])
+    return pd.read_excel(path, keep_default_na=False, na_values=[""])
+
+
+@pytest.mark.parametrize("how", ["suffix", "format"])
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_compare_spreadsheets_read_back_with_the_values_of_the_json(tmp_path, suffix, how):
+    runner = CliRunner()
+    args = ["compare", "jeonnam-2020", "jeonnam-2023", "daegu-2020"]
+    want = json.loads(runner.invoke(cli, [*args, "--format", "json"]).stdout)
+    out = tmp_path / f"compare.{suffix}"
+    extra = ["--format", suffix] if how == "format" else []
+    r = runner.invoke(cli, [*args, *extra, "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    table = _read_sheet(out, suffix)
+    assert list(table.columns) == list(want[0])
+    assert {"max_km_centroid", "median_km_boundary"} <= set(table.columns)  # units named
+    assert len(table) == len(want)
+    for row, expected in zip(table.to_dict(orient="records"), want, strict=True):
+        assert row["id"] == expected["id"] and row["hub"] == expected["hub"]
+        assert row["n_linked"] == expected["n_linked"] and row["round"] == expected["round"]
+        for col in ("max_km_centroid", "median_km_centroid", "max_km_boundary"):
+            assert row[col] == pytest.approx(expected[col], abs=1e-9)
+        shared = "" if pd.isna(row["shared_sites"]) else str(row["shared_sites"])
+        assert shared.split() == expected["shared_sites"]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_candidates_spreadsheets_read_back_with_the_values_of_the_json(tmp_path, suffix):
+    runner = CliRunner()
+    args = ["candidates", "seongseo", "--max-km", "12", "--plan", "daegu-2020"]
+    want = json.loads(runner.invoke(cli, [*args, "--format", "json"]).stdout)["candidates"]
+    assert want, "the fixture should find candidates"
+    out = tmp_path / f"candidates.{suffix}"
+    r = runner.invoke(cli, [*args, "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    table = _read_sheet(out, suffix)
+    assert "distance_km" in table.columns and len(table) == len(want)
+    for row, expected in zip(table.to_dict(orient="records"), want, strict=True):
+        assert (row["key"], row["name_ko"], row["kind"], row["metric"]) == (
+            expected["key"],
+            expected["name_ko"],
+            expected["kind"],
+            expected["metric"],
+        )
+        assert row["distance_km"] == pytest.approx(expected["distance_km"], abs=1e-9)
+        assert row["affinity"] == pytest.approx(expected["affinity"], abs=1e-9)
+        assert bool(row["keeps_rules"]) == expected["keeps_rules"]
+        shared = "" if pd.isna(row["shared_industries"]) else str(row["shared_industries"])
+        assert [s for s in shared.split(";") if s] == expected["shared_industries"]
+
+
+@pytest.mark.parametrize(
+    "command", [["compare", "daegu-2020"], ["candidates", "seongseo", "--max-km", "5"]]
+)
+def test_compare_and_candidates_refuse_a_suffix_that_contradicts_the_format(tmp_path, command):
+    r = CliRunner().invoke(cli, [*command, "--format", "csv", "-o", str(tmp_path / "t.xlsx")])
+    assert r.exit_code == 2 and "says xlsx but --format says csv" in r.stderr
+    assert list(tmp_path.iterdir()) == []
+    r = CliRunner().invoke(cli, [*command, "--format", "xlsx"])
+    assert r.exit_code == 2 and "give -o FILE.xlsx" in r.stderr
+
+
+def test_compare_and_candidates_spreadsheets_neutralise_formulas(tmp_path):
+    plan = {
+        "id": "=1+2",
+        "name": "@SUM(A1)",
+        "sites": [
+            {"key": "hub", "name": "+cmd", "role": "hub", "lon": 128.50, "lat": 35.84},
+            {"key": "l1", "name": "연계", "role": "linked_complex", "lon": 128.55, "lat": 35.88},
+        ],
+    }
+    plan_file = tmp_path / "plan.yaml"
+    plan_file.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "c.xlsx"
+    r = CliRunner().invoke(cli, ["compare", str(plan_file), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert pd.read_excel(out).loc[0, "id"] == "'=1+2"

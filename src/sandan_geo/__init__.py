@@ -91,6 +91,7 @@ from .report import (
     to_text,
     to_xlsx,
 )
+from .review import data_version, review_report, save_review
 from .road import RoadMetric, load_roads, road_graph_from_lines, road_graph_from_osm
 from .rules import (
     PRESETS,
@@ -162,6 +163,7 @@ __all__ = [
     "candidates",
     "check_plan",
     "compare_plans",
+    "data_version",
     "describe_attach",
     "distance_range_m",
     "find_site_key",
@@ -195,11 +197,13 @@ __all__ = [
     "read_official_sites",
     "register_metric",
     "register_rule_type",
+    "review_report",
     "road_graph_from_lines",
     "road_graph_from_osm",
     "save_map",
     "save_plan",
     "save_png",
+    "save_review",
     "shared_sites",
     "site_history",
     "site_uncertainty_m",

@@ -297,6 +297,31 @@ def _emit_bytes(ctx: click.Context, data: bytes, output: str | None) -> None:
         click.echo(f"wrote {output}", err=True)
 
 
+def _emit_table(
+    ctx: click.Context, frame: Any, fmt: str, output: str | None, *, sheet: str
+) -> None:
+    """A table for spreadsheets: CSV (UTF-8 with a BOM, CRLF) or XLSX bytes with a header row.
+
+    Text cells a spreadsheet would run as a formula are neutralised (a leading ``'``).
+    """
+    safe = spreadsheet_safe_frame(frame)
+    if fmt == "csv":
+        _emit(ctx, "\ufeff" + safe.to_csv(index=False, lineterminator="\r\n"), output)
+        return
+    import importlib.util
+    import io
+
+    if importlib.util.find_spec("openpyxl") is None:
+        raise sg.MissingDependencyError(
+            "writing .xlsx needs openpyxl; pip install openpyxl (or write CSV)"
+        )
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        safe.to_excel(buffer, index=False, sheet_name=sheet, engine="openpyxl")
+    _emit_bytes(ctx, buffer.getvalue(), output)
+
+
 def _use_roads(roads: str | None, metric: str | None) -> dict[str, sg.Metric]:
     """This command's metrics by name: ``road`` when road data is given (not registered
     globally); the ``--metric`` named is checked to exist."""
@@ -637,7 +662,14 @@ def map_cmd(
 @click.option("--plan", "plan_arg", help="A plan to test each candidate against (keeps_rules).")
 @click.option("--rules", "rules_arg", metavar="PRESET|FILE", help="Rules for --plan.")
 @click.option("--industries", help="Comma-separated industries to match instead of the hub's.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "csv", "xlsx"]),
+    default=None,
+    help="Output format (default: from the -o suffix, else text); csv (UTF-8 with a BOM) and "
+    "xlsx: one row per candidate for spreadsheets.",
+)
 @_output_option
 @click.pass_context
 def candidates_cmd(
@@ -649,10 +681,11 @@ def candidates_cmd(
     plan_arg: str | None,
     rules_arg: str | None,
     industries: str | None,
-    fmt: str,
+    fmt: str | None,
     output: str | None,
 ) -> None:
     """Sites within reach of HUB (a site key), nearest first, with shared industries."""
+    fmt = _format_for(fmt, output, ("text", "json", "csv", "xlsx"))
 
     sites = sg.load_sites(sites_file) if sites_file else sg.builtin_sites()
     if hub not in sites:
@@ -680,9 +713,10 @@ def candidates_cmd(
             )
             + "\n"
         )
-    elif fmt == "csv":
+    elif fmt in ("csv", "xlsx"):
         flat = frame.assign(shared_industries=frame["shared_industries"].map(lambda v: ";".join(v)))
-        text = spreadsheet_safe_frame(flat).to_csv(index=False)
+        _emit_table(ctx, flat, fmt, output, sheet="candidates")
+        return
     else:
         name = _plain(sites[hub].name_ko)
         lines = [f"Sites within {max_km:g} km of {name} ({hub}), {metric} metric: {len(frame)}"]
@@ -711,25 +745,33 @@ def candidates_cmd(
     metavar="centroid|boundary",
     help="Metric(s) for hub-to-linked distances (default: both).",
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "csv", "xlsx"]),
+    default=None,
+    help="Output format (default: from the -o suffix, else text); csv (UTF-8 with a BOM) and "
+    "xlsx: one row per plan for spreadsheets.",
+)
 @_output_option
 @click.pass_context
 def compare_cmd(
     ctx: click.Context,
     plans: tuple[str, ...],
     metrics: tuple[str, ...],
-    fmt: str,
+    fmt: str | None,
     output: str | None,
 ) -> None:
     """Compare PLANs side by side: sites, spread from the hub, industries, shared sites."""
+    fmt = _format_for(fmt, output, ("text", "json", "csv", "xlsx"))
 
     frame = sg.compare_plans(list(plans), metrics=list(metrics) or ["centroid", "boundary"])
     if fmt == "json":
         text = frame.to_json(orient="records", force_ascii=False, indent=2) + "\n"
-    elif fmt == "csv":
-        text = spreadsheet_safe_frame(
-            frame.assign(shared_sites=frame["shared_sites"].map(" ".join))
-        ).to_csv(index=False)
+    elif fmt in ("csv", "xlsx"):
+        flat = frame.assign(shared_sites=frame["shared_sites"].map(" ".join))
+        _emit_table(ctx, flat, fmt, output, sheet="plans")
+        return
     else:
         lines = []
         dist_cols = [c for c in frame.columns if c.startswith(("max_km_", "median_km_"))]
@@ -904,6 +946,91 @@ def program_cmd(
         sg.save_map(m, map_file, offline=offline)
         if not ctx.obj.get("quiet"):
             click.echo(f"wrote {map_file}", err=True)
+
+
+@cli.command("report", epilog=_EPILOG)
+@click.argument("plans", nargs=-1, required=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="The review file: .html (opens offline) or .pdf (A4, needs Chromium).",
+)
+@click.option(
+    "--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True, help="Language."
+)
+@click.option(
+    "--metric",
+    "metric_args",
+    multiple=True,
+    metavar="centroid|boundary|road",
+    help="Measure the distance rules with this metric; repeat for one verdict table per "
+    "metric (default: each rule's own).",
+)
+@click.option(
+    "--max-km",
+    type=float,
+    help="Check accessibility within this limit (km) instead of the plans' rules.",
+)
+@click.option(
+    "--rules",
+    "rules_arg",
+    metavar="PRESET|FILE",
+    help="Rules to apply: a preset (daegu, jeonnam) or a YAML/JSON rules file.",
+)
+@click.option(
+    "--roads", type=click.Path(dir_okay=False), help="Road data for --metric road (.osm, ...)."
+)
+@click.option("--no-map", is_flag=True, help="Leave the maps out.")
+@click.option(
+    "--date",
+    "date_arg",
+    metavar="YYYY-MM-DD",
+    help="Date printed on the report (default: today).",
+)
+@_boundary_options
+@click.pass_context
+def report_cmd(
+    ctx: click.Context,
+    plans: tuple[str, ...],
+    output: str,
+    lang: str,
+    metric_args: tuple[str, ...],
+    max_km: float | None,
+    rules_arg: str | None,
+    roads: str | None,
+    no_map: bool,
+    date_arg: str | None,
+    boundaries: str | None,
+    key_field: str | None,
+    encoding: str | None,
+    name_field: str | None,
+) -> None:
+    """Write the review report of PLAN(s) for a committee: one HTML or A4 PDF file.
+
+    Per plan: region, rules and metrics, verdict tables (통과 / 미달 / 판단 유보), the map,
+    the value chain, each site's provenance and confidence, what the data cannot tell;
+    a summary of every plan first. The format follows the -o suffix. Exits like `validate`.
+    """
+    suffix = os.path.splitext(output)[1].lower()
+    if suffix not in (".html", ".htm", ".pdf"):
+        raise click.UsageError(f"-o {output}: name a .html or .pdf file")
+    local = _use_roads(roads, None)
+    for name in metric_args:
+        if name not in local:
+            sg.get_metric(name)
+    rules = _resolve_rules(rules_arg)
+    names: list[str | None] = list(dict.fromkeys(metric_args)) or [None]
+    loaded = [_load(ctx, pid, boundaries, key_field, encoding, name_field) for pid in plans]
+    reports = [
+        [sg.check_plan(p, rules, metric=m, max_km=max_km, metrics=local) for m in names]
+        for p in loaded
+    ]
+    sg.save_review(loaded, output, reports=reports, lang=lang, maps=not no_map, date=date_arg)
+    if not ctx.obj.get("quiet"):
+        click.echo(f"wrote {output}", err=True)
+    ctx.exit(_exit_code([r for rs in reports for r in rs]))
 
 
 def _cell(value: Any) -> str:
