@@ -785,16 +785,7 @@ def _check_changes(before: Report, after: Report) -> pd.DataFrame:
     return _frame(rows, columns, floats=("value_km_before", "value_km_after"))
 
 
-_SITE_MEASURES = (
-    "in_degree",
-    "out_degree",
-    "betweenness",
-    "critical",
-    "hops_from_hub",
-    "distance_from_hub_km",
-    "path_from_hub_km",
-    "path_from_hub",
-)
+_SITE_MEASURES = tuple(c for c in SITE_COLUMNS if c not in ("key", "name_ko", "role", "metric"))
 _LINK_MEASURES = ("length_km", "bridge")
 
 
