@@ -93,6 +93,7 @@ from .report import (
 )
 from .review import data_version, review_report, save_review
 from .road import RoadMetric, load_roads, road_graph_from_lines, road_graph_from_osm
+from .roadmatrix import road_matrix
 from .rules import (
     PRESETS,
     Check,
@@ -200,6 +201,7 @@ __all__ = [
     "review_report",
     "road_graph_from_lines",
     "road_graph_from_osm",
+    "road_matrix",
     "save_map",
     "save_plan",
     "save_png",

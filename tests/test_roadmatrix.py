@@ -1,0 +1,310 @@
+"""The compiled road search and ``road_matrix`` (sandan_geo.roadmatrix).
+
+The compiled search is held to networkx's Dijkstra on random graphs (hypothesis),
+and ``road_matrix`` to ``RoadMetric.distance`` pair by pair on test_road.py's
+fixtures: the 5 x 5 grid (speeds that make the fastest route differ from the
+shortest) and the bay (20 km by road, 4 km straight).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import sys
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from shapely import MultiPolygon, box
+from test_road import bay_points, fwd, grid_points, write_bay, write_grid
+
+import sandan_geo as sg
+from sandan_geo.errors import InputError, MissingDependencyError, RuleError
+from sandan_geo.model import Part, Site
+from sandan_geo.road import RoadMetric, road_graph_from_osm
+from sandan_geo.roadmatrix import MATRIX_COLUMNS, compile_roads, road_matrix
+
+REL = 1e-12  # the matrix adds the same edges in the same order as RoadMetric
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """No test writes to the user's real cache folder."""
+    monkeypatch.setenv("SANDAN_GEO_CACHE", str(tmp_path_factory.mktemp("sg-cache")))
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory: pytest.TempPathFactory) -> nx.MultiDiGraph:
+    return road_graph_from_osm(write_grid(tmp_path_factory.mktemp("rm") / "grid.osm"), cache=False)
+
+
+@pytest.fixture(scope="module")
+def bay_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_bay(tmp_path_factory.mktemp("rm") / "bay.osm")
+
+
+@pytest.fixture(scope="module")
+def bay(bay_file: Path) -> nx.MultiDiGraph:
+    return road_graph_from_osm(bay_file, cache=False)
+
+
+def site(key: str, p: tuple[float, float], **kw: object) -> Site:
+    return Site(key=key, name_ko=f"{key} 산단", lon=p[0], lat=p[1], **kw)  # type: ignore[arg-type]
+
+
+def grid_sites() -> list[Site]:
+    """Points on nodes, off the grid, a complex with an extent, and parts."""
+    pts = grid_points()
+    (x0, y0), (x1, y1) = fwd(pts[1, 1], 225.0, 141.0), fwd(pts[1, 2], 45.0, 141.0)
+    boxes = [
+        box(p[0] - 1e-4, p[1] - 1e-4, p[0] + 1e-4, p[1] + 1e-4) for p in (pts[3, 0], pts[4, 4])
+    ]
+    return [
+        site("c00", pts[0, 0]),
+        site("c04", pts[0, 4]),
+        site("c44", pts[4, 4]),
+        site("off", fwd(pts[2, 0], 270.0, 300.0)),
+        site("mid", fwd(pts[2, 2], 30.0, 420.0)),
+        site("wide", pts[1, 1], extent=box(x0, y0, x1, y1)),
+        site("multi", pts[3, 0], extent=MultiPolygon(boxes)),
+        Site(
+            key="parts",
+            name_ko="두 단지",
+            lon=pts[4, 1][0],
+            lat=pts[4, 1][1],
+            parts=(Part("1단지", *pts[4, 1]), Part("2단지", *pts[0, 2])),
+        ),
+        # A part 900 m off the corner node (0, 4) and one on node (1, 4): to c04, the
+        # fastest way leaves from the second, although the first's node is c04's own.
+        Site(
+            key="spread",
+            name_ko="떨어진 단지",
+            lon=pts[1, 4][0],
+            lat=pts[1, 4][1],
+            parts=(Part("1단지", *fwd(pts[0, 4], 180.0, 900.0)), Part("2단지", *pts[1, 4])),
+        ),
+    ]
+
+
+def bay_sites() -> list[Site]:
+    pts = bay_points()
+    return [
+        site("hub", pts[0]),
+        site("port", pts[-1]),
+        site("top", pts[10]),
+        site("near", fwd(pts[4], 90.0, 250.0)),
+    ]
+
+
+def assert_matches_metric(frame, sites: list[Site], road: RoadMetric) -> None:
+    """Every ordered pair is in the frame, equal to RoadMetric.distance."""
+    assert list(frame.columns) == list(MATRIX_COLUMNS)
+    assert len(frame) == len(sites) * (len(sites) - 1)
+    rows = {(r.a, r.b): r for r in frame.itertuples()}
+    for a, b in itertools.permutations(sites, 2):
+        d = road.distance(a, b)
+        r = rows[a.key, b.key]
+        assert r.network_km == pytest.approx(d.value_m / 1000.0, rel=REL, abs=1e-12)
+        if d.minutes is None:
+            assert r.minutes is None
+        else:
+            assert r.minutes == pytest.approx(d.minutes, rel=REL, abs=1e-12)
+        straight = sg.crs.geodesic_m((a.lon, a.lat), (b.lon, b.lat)) / 1000.0
+        assert r.straight_km == pytest.approx(straight, rel=1e-12)
+        assert r.detour == pytest.approx(r.network_km / straight, rel=1e-12)
+
+
+# --------------------------------------------------------------------------- the compiled search
+
+
+@st.composite
+def random_graphs(draw: st.DrawFn) -> tuple[nx.Graph, list[int], float | None, str]:
+    kind = draw(st.sampled_from([nx.Graph, nx.DiGraph, nx.MultiGraph, nx.MultiDiGraph]))
+    G = kind()
+    n = draw(st.integers(1, 12))
+    for i in range(n):
+        G.add_node(i, x=127.0 + i / 100, y=37.0)
+    cost = st.one_of(
+        st.integers(0, 20).map(float), st.floats(0.0, 5000.0, allow_nan=False, width=64)
+    )
+    for _ in range(draw(st.integers(0, 30))):
+        u, v = draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))
+        G.add_edge(u, v, length=draw(cost), travel_time=draw(cost))
+    sources = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=4))
+    limit = draw(st.one_of(st.none(), st.integers(0, 40).map(float)))
+    weight = draw(st.sampled_from(["length", "travel_time"]))
+    return G, sources, limit, weight
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_graphs())
+def test_compiled_search_equals_networkx_dijkstra(
+    case: tuple[nx.Graph, list[int], float | None, str],
+) -> None:
+    G, sources, limit, weight = case
+    compiled = compile_roads(G)
+    found = compiled.search(sources, weight=weight, limit=limit)
+    assert found.shape == (len(sources), G.number_of_nodes())
+    for row, s in zip(found, sources, strict=True):
+        expected = nx.single_source_dijkstra_path_length(G, s, cutoff=limit, weight=weight)
+        for node, i in compiled.index.items():
+            if node in expected:
+                assert row[i] == pytest.approx(expected[node], rel=1e-12, abs=0.0)
+            else:
+                assert math.isinf(row[i])
+
+
+def test_compiled_form_keeps_the_cheapest_parallel_edge_and_is_built_once() -> None:
+    G = nx.MultiDiGraph()
+    G.add_node("a", x=127.0, y=37.0)
+    G.add_node("b", x=127.01, y=37.0)
+    G.add_edge("a", "b", length=1500.0, travel_time=60.0)  # fast detour
+    G.add_edge("a", "b", length=890.0, travel_time=120.0)  # short and slow
+    road = RoadMetric(G)
+    c = compile_roads(road)
+    assert compile_roads(road) is c  # kept for the metric
+    assert c.nodes == ("a", "b")
+    assert c.length.toarray().tolist() == [[0.0, 890.0], [0.0, 0.0]]
+    assert c.travel_time is not None
+    assert c.travel_time.toarray().tolist() == [[0.0, 60.0], [0.0, 0.0]]
+    assert c.time_of_shortest.tolist() == [120.0] and c.length_of_fastest.tolist() == [1500.0]
+    assert c.lon.tolist() == [127.0, 127.01] and c.lat.tolist() == [37.0, 37.0]
+    # The route reported is the parallel edge the weight chose, as RoadMetric reports it.
+    a, b = site("a", (127.0, 37.0)), site("b", (127.01, 37.0))
+    short = road_matrix([a, b], road).iloc[0]
+    assert (short.network_km, short.minutes) == (0.89, 2.0)
+    fast = road_matrix([a, b], RoadMetric(G, weight="travel_time")).iloc[0]
+    assert (fast.network_km, fast.minutes) == (1.5, 1.0)
+
+
+def test_compiled_search_errors() -> None:
+    G = nx.Graph()
+    G.add_node(1, x=127.0, y=37.0)
+    G.add_node(2, x=127.01, y=37.0)
+    G.add_edge(1, 2, length=890.0)  # no speed
+    c = compile_roads(G)
+    assert c.travel_time is None
+    with pytest.raises(InputError, match="without a travel time"):
+        c.search([1], weight="travel_time")
+    with pytest.raises(InputError, match="weight is 'speed'"):
+        c.search([1], weight="speed")
+    with pytest.raises(InputError, match="not road nodes"):
+        c.search([3])
+    assert c.search([]).shape == (0, 2)
+
+
+# --------------------------------------------------------------------------- road_matrix
+
+
+@pytest.mark.parametrize("weight", ["length", "travel_time"])
+def test_grid_matrix_equals_road_metric_pair_by_pair(grid: nx.MultiDiGraph, weight: str) -> None:
+    sites = grid_sites()
+    road = RoadMetric(grid, weight=weight)  # type: ignore[arg-type]
+    frame = road_matrix(sites, road)
+    assert_matches_metric(frame, sites, RoadMetric(grid, weight=weight))  # type: ignore[arg-type]
+    spread = frame[(frame.a == "spread") & (frame.b == "c04")].iloc[0]
+    # The snaps weigh the choice of entry: by time the 900 m connector loses.
+    assert spread.network_km == pytest.approx(0.9 if weight == "length" else 1.0, abs=1e-6)
+    # The fastest routes are longer than the shortest somewhere on this grid.
+    if weight == "travel_time":
+        shortest = road_matrix(sites, RoadMetric(grid))
+        assert (frame["network_km"] > shortest["network_km"] + 1e-6).any()
+        assert (frame["minutes"] < shortest["minutes"] - 1e-6).any()
+
+
+def test_bay_matrix_equals_road_metric_and_reports_the_detour(bay: nx.MultiDiGraph) -> None:
+    sites = bay_sites()
+    frame = road_matrix(sites, bay)  # a graph: wrapped in RoadMetric(G)
+    assert_matches_metric(frame, sites, RoadMetric(bay))
+    r = frame[(frame.a == "hub") & (frame.b == "port")].iloc[0]
+    assert r.network_km == pytest.approx(20.0, abs=1e-6)
+    assert r.minutes == pytest.approx(15.0, abs=1e-6)
+    assert r.straight_km == pytest.approx(4.003, abs=1e-3)
+    assert r.detour == pytest.approx(20.0 / r.straight_km, rel=1e-12)
+    assert r.detour > 4.9
+
+
+def test_matrix_from_a_road_file_and_a_plan(bay_file: Path) -> None:
+    pts = bay_points()
+    plan = sg.Plan(
+        id="bay",
+        name="만",
+        sites=(
+            sg.PlanSite(site("hub", pts[0]), sg.Role.HUB),
+            sg.PlanSite(site("port", pts[-1]), sg.Role.LINKED_ZONE),
+        ),
+        links=(sg.Link("port", "hub"),),
+    )
+    frame = sg.road_matrix(plan, bay_file)
+    assert frame[["a", "b"]].values.tolist() == [["hub", "port"], ["port", "hub"]]
+    assert frame["network_km"].tolist() == pytest.approx([20.0, 20.0], abs=1e-6)
+
+
+@pytest.mark.parametrize("weight", ["length", "travel_time"])
+def test_bounds_keep_exactly_the_pairs_within(grid: nx.MultiDiGraph, weight: str) -> None:
+    sites = grid_sites()
+    road = RoadMetric(grid, weight=weight)  # type: ignore[arg-type]
+    full = road_matrix(sites, road)
+    for max_km in (0.5, 1.2, 2.0, 3.3, 5.0):
+        bounded = road_matrix(sites, road, max_km=max_km)
+        expected = full[full.network_km <= max_km]
+        assert bounded[["a", "b"]].values.tolist() == expected[["a", "b"]].values.tolist()
+        assert bounded.network_km.tolist() == expected.network_km.tolist()
+    for max_minutes in (1.0, 2.5, 4.0, 7.0):
+        bounded = road_matrix(sites, road, max_minutes=max_minutes)
+        expected = full[full.minutes <= max_minutes]
+        assert bounded[["a", "b"]].values.tolist() == expected[["a", "b"]].values.tolist()
+    both = road_matrix(sites, road, max_km=3.0, max_minutes=4.0)
+    expected = full[(full.network_km <= 3.0) & (full.minutes <= 4.0)]
+    assert both[["a", "b"]].values.tolist() == expected[["a", "b"]].values.tolist()
+    # A bound exactly at a pair's distance keeps the pair.
+    at = float(full.network_km.iloc[0])
+    assert (road_matrix(sites, road, max_km=at).network_km == at).any()
+
+
+def test_unreachable_pairs_are_left_out_and_times_may_be_missing() -> None:
+    G = nx.DiGraph()
+    G.add_node(1, x=127.0, y=37.0)
+    G.add_node(2, x=127.01, y=37.0)
+    G.add_edge(1, 2, length=890.0)  # one way, no speed
+    a, b = site("a", (127.0, 37.0)), site("b", (127.01, 37.0))
+    frame = road_matrix([a, b], G)
+    assert frame[["a", "b"]].values.tolist() == [["a", "b"]]
+    assert frame["minutes"].tolist() == [None]
+    with pytest.raises(InputError, match="max_minutes needs travel times"):
+        road_matrix([a, b], G, max_minutes=5)
+    empty = road_matrix([a], G)
+    assert empty.empty and list(empty.columns) == list(MATRIX_COLUMNS)
+    # Two sites on one point: no detour ratio.
+    same = road_matrix([a, site("a2", (127.0, 37.0))], G)
+    assert same.network_km.tolist() == [0.0, 0.0] and same.detour.isna().all()
+
+
+def test_bad_input(grid: nx.MultiDiGraph) -> None:
+    pts = grid_points()
+    a, b = site("a", pts[0, 0]), site("b", pts[0, 4])
+    with pytest.raises(InputError, match="appears twice"):
+        road_matrix([a, a], grid)
+    with pytest.raises(InputError, match="roads must be"):
+        road_matrix([a, b], 42)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="Site or PlanSite"):
+        road_matrix([a, "b"], grid)  # type: ignore[list-item]
+    with pytest.raises(RuleError, match="max_km"):
+        road_matrix([a, b], grid, max_km=-1)
+    with pytest.raises(RuleError, match="max_minutes"):
+        road_matrix([a, b], grid, max_minutes=math.nan)
+    far = site("far", fwd(pts[0, 0], 225.0, 5000.0))
+    with pytest.raises(InputError, match=r"site 'far'.*from the nearest road node"):
+        road_matrix([a, far], grid)
+
+
+def test_without_scipy_the_extra_is_named(
+    grid: nx.MultiDiGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "scipy.sparse", None)
+    monkeypatch.setitem(sys.modules, "scipy.sparse.csgraph", None)
+    pts = grid_points()
+    with pytest.raises(MissingDependencyError, match=r"sandan-geo\[scale\]"):
+        road_matrix([site("a", pts[0, 0]), site("b", pts[0, 4])], RoadMetric(grid))
