@@ -87,6 +87,7 @@ __all__ = [
     "DEFAULT_CONNECTOR_KPH",
     "DRIVE_HIGHWAYS",
     "RoadMetric",
+    "edge_values",
     "load_roads",
     "road_cache_dir",
     "road_graph_from_lines",
@@ -420,11 +421,12 @@ class RoadMetric:
 
     # ------------------------------------------------------------------ distance
 
-    def _connector_cost(self, snap_m: float) -> float:
+    def connector_cost(self, snap_m: float) -> float:
+        """The cost (m or s, by ``weight``) of the straight connector from a site to its entry."""
         return snap_m if self.weight == "length" else snap_m * 3.6 / self.connector_kph
 
     def _search(self, entries: Sequence[_Entry]) -> _Search:
-        key = tuple((e.node, self._connector_cost(e.snap_m)) for e in entries)
+        key = tuple((e.node, self.connector_cost(e.snap_m)) for e in entries)
         search = self._searches.get(key)
         if search is None:
             search = _Search(dict(key))
@@ -471,7 +473,7 @@ class RoadMetric:
         search = self._search(ea)
         targets: dict[Hashable, float] = {}
         for e in eb:
-            cost = self._connector_cost(e.snap_m)
+            cost = self.connector_cost(e.snap_m)
             if cost < targets.get(e.node, math.inf):
                 targets[e.node] = cost
         _, last = search.reach(self._succ, targets)
@@ -524,7 +526,7 @@ class RoadMetric:
             data = G.adj[u][v]
             if multi:
                 data = min(data.values(), key=lambda d: _edge_cost(d, self.weight))
-            e_len, e_time = _edge_values(data)
+            e_len, e_time = edge_values(data)
             length += e_len
             if e_time is None:
                 timed = False
@@ -608,8 +610,14 @@ def _node_table(G: nx.Graph) -> tuple[list[Hashable], np.ndarray]:
     return nodes, np.column_stack([xs, ys])
 
 
-def _edge_values(data: Mapping[str, Any]) -> tuple[float, float | None]:
-    """An edge's length (m) and travel time (s, ``None`` without a speed)."""
+def edge_values(data: Mapping[str, Any]) -> tuple[float, float | None]:
+    """An edge's length (m) and travel time (s, ``None`` without a speed), as the metric reads them.
+
+    Examples
+    --------
+    >>> edge_values({"length": 1000.0, "speed_kph": 60.0})
+    (1000.0, 60.0)
+    """
     length = float(data["length"])
     t = data.get("travel_time")
     if t is not None:
@@ -621,7 +629,7 @@ def _edge_values(data: Mapping[str, Any]) -> tuple[float, float | None]:
 
 
 def _edge_cost(data: Mapping[str, Any], weight: str) -> float:
-    length, t = _edge_values(data)
+    length, t = edge_values(data)
     if weight == "length":
         return length
     return math.inf if t is None else t
@@ -641,7 +649,7 @@ def _adjacency(
             best = math.inf
             for d in data.values() if multi else (data,):
                 try:
-                    length, t = _edge_values(d)
+                    length, t = edge_values(d)
                 except (KeyError, TypeError, ValueError, ZeroDivisionError):
                     bad.append(f"({u!r}, {v!r})")
                     continue

@@ -48,7 +48,7 @@ from .crs import geodesic_m, km_to_m, m_to_km
 from .errors import InputError
 from .limits import check_limit, check_limit_km
 from .model import Plan, PlanSite, Site
-from .road import RoadMetric, load_roads
+from .road import RoadMetric, edge_values, load_roads
 
 # scipy has no type stubs here: a ``scipy.sparse.csr_matrix`` is typed as this.
 CSRMatrix = Any
@@ -229,15 +229,9 @@ def compile_roads(roads: RoadMetric | nx.Graph) -> CompiledRoads:
 
 
 def _edge_values(data: Mapping[str, Any]) -> tuple[float, float]:
-    """An edge's length (m) and travel time (s, NaN without one), as the road metric reads them."""
-    length = float(data["length"])
-    t = data.get("travel_time")
-    if t is not None:
-        return length, float(t)
-    speed = data.get("speed_kph")
-    if speed is None:
-        return length, math.nan
-    return length, length * 3.6 / float(speed)
+    """:func:`road.edge_values` with NaN for a missing time (array-friendly)."""
+    length, t = edge_values(data)
+    return length, math.nan if t is None else t
 
 
 def _compile(G: nx.Graph) -> CompiledRoads:
@@ -435,9 +429,7 @@ def road_matrix(
     cost_matrix = compiled.matrix(weight)
     by_length = weight == "length"
     kph = metric.connector_kph
-
-    def connector(snap_m: float) -> float:
-        return snap_m if by_length else snap_m * 3.6 / kph
+    connector = metric.connector_cost  # the metric's own cost: results stay equal to distance()
 
     entries = [metric.entries(s) for s in site_list]
     n, k = compiled.n_nodes, len(site_list)
