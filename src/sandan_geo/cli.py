@@ -182,6 +182,18 @@ def _output_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+def _table_format_option(row: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--format text|json|csv|xlsx`` for a command whose natural output is a table."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json", "csv", "xlsx"]),
+        default=None,
+        help="Output format (default: from the -o suffix, else text); csv (UTF-8 with a BOM) "
+        f"and xlsx: one row per {row} for spreadsheets.",
+    )
+
+
 def _rule_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option(
         "--roads",
@@ -662,14 +674,7 @@ def map_cmd(
 @click.option("--plan", "plan_arg", help="A plan to test each candidate against (keeps_rules).")
 @click.option("--rules", "rules_arg", metavar="PRESET|FILE", help="Rules for --plan.")
 @click.option("--industries", help="Comma-separated industries to match instead of the hub's.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "csv", "xlsx"]),
-    default=None,
-    help="Output format (default: from the -o suffix, else text); csv (UTF-8 with a BOM) and "
-    "xlsx: one row per candidate for spreadsheets.",
-)
+@_table_format_option("candidate")
 @_output_option
 @click.pass_context
 def candidates_cmd(
@@ -745,14 +750,7 @@ def candidates_cmd(
     metavar="centroid|boundary",
     help="Metric(s) for hub-to-linked distances (default: both).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "csv", "xlsx"]),
-    default=None,
-    help="Output format (default: from the -o suffix, else text); csv (UTF-8 with a BOM) and "
-    "xlsx: one row per plan for spreadsheets.",
-)
+@_table_format_option("plan")
 @_output_option
 @click.pass_context
 def compare_cmd(
