@@ -43,7 +43,18 @@ from .errors import (
     UnknownSiteError,
 )
 from .gisfile import read_gis, to_lonlat
-from .model import KEY_PATTERN, Kind, Link, Part, Plan, PlanSite, Role, Site, equal_area_disc
+from .model import (
+    KEY_PATTERN,
+    Kind,
+    Link,
+    Part,
+    Plan,
+    PlanSite,
+    Role,
+    Site,
+    equal_area_disc,
+    representative_lonlat,
+)
 
 __all__ = [
     "builtin_plan_ids",
@@ -696,7 +707,7 @@ def _site(
         return None
     if boundary is not None:
         if point is None:
-            rep = _representative(boundary)
+            rep = representative_lonlat(boundary)
             point = (rep[0], rep[1])
         else:
             _warn_if_far(point, boundary, where, problems)
@@ -779,13 +790,6 @@ def _warn_if_far(
             SandanGeoWarning,
             stacklevel=2,
         )
-
-
-def _representative(geom: Polygon | MultiPolygon) -> tuple[float, float]:
-    """The centroid if it lies inside the geometry, else a point on its surface."""
-    centroid = geom.centroid
-    p = centroid if geom.contains(centroid) else geom.representative_point()
-    return (round(p.x, 7), round(p.y, 7))
 
 
 def _key(entry: Mapping[str, Any], where: str, problems: _Problems) -> str | None:

@@ -45,6 +45,7 @@ __all__ = [
     "Role",
     "Site",
     "equal_area_disc",
+    "representative_lonlat",
 ]
 
 Extent: TypeAlias = Polygon | MultiPolygon
@@ -83,6 +84,22 @@ KIND_KO: Mapping[Kind, str] = MappingProxyType(
         Kind.ZONE: "연계지역",
     }
 )
+
+
+def representative_lonlat(geom: BaseGeometry) -> tuple[float, float]:
+    """A site's point for an outline: its centroid if inside it, else a point on its surface.
+
+    Rounded to 7 decimals (about 1 cm).
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> representative_lonlat(box(127.0, 37.0, 127.02, 37.02))
+    (127.01, 37.01)
+    """
+    centroid = geom.centroid
+    p = centroid if geom.contains(centroid) else geom.representative_point()
+    return (round(p.x, 7), round(p.y, 7))
 
 
 def equal_area_disc(lon: float, lat: float, area_m2: float, *, segments: int = 64) -> Polygon:

@@ -50,7 +50,7 @@ from .crs import (
 )
 from .errors import GeometryError, InputError, SandanGeoWarning, SchemaError
 from .gisfile import read_gis, to_lonlat
-from .model import KEY_PATTERN, Kind, Plan, Site
+from .model import KEY_PATTERN, Kind, Plan, Site, representative_lonlat
 
 __all__ = [
     "DANJI_TYPE_KINDS",
@@ -273,9 +273,7 @@ def _representative(geom: Any) -> tuple[float, float]:
 
     if isinstance(geom, MultiPolygon):
         geom = max(geom.geoms, key=lambda g: to_planar(g).area)
-    c = geom.centroid
-    p = c if geom.contains(c) else geom.representative_point()
-    return (round(p.x, 7), round(p.y, 7))
+    return representative_lonlat(geom)
 
 
 def _gap_m(site: Site, outline: Any) -> float:
