@@ -45,6 +45,8 @@ from .errors import (
 from .gisfile import read_gis, to_lonlat
 from .model import (
     KEY_PATTERN,
+    KIND_KO,
+    ROLE_KO,
     Kind,
     Link,
     Part,
@@ -93,24 +95,18 @@ _SITE_FIELDS = {
 _ATTR_FIELDS = ("dan_id", "uncertainty_m")
 # Korean role and kind words, as plans drawn in Korean GIS software write them.
 _ROLE_WORDS = {
-    "거점산단": "hub",
+    **{ko: role.value for role, ko in ROLE_KO.items()},  # 거점산단, 연계산단, 연계지역
     "거점산업단지": "hub",
     "거점": "hub",
-    "연계산단": "linked_complex",
     "연계산업단지": "linked_complex",
     "연계단지": "linked_complex",
-    "연계지역": "linked_zone",
 }
 _KIND_WORDS = {
-    "국가산업단지": "national",
+    **{ko: kind.value for kind, ko in KIND_KO.items()},  # 국가산업단지, ..., 연계지역
     "국가": "national",
-    "일반산업단지": "general",
     "일반": "general",
-    "도시첨단산업단지": "urban_hightech",
     "도시첨단": "urban_hightech",
-    "농공단지": "agro_industrial",
     "농공": "agro_industrial",
-    "연계지역": "zone",
 }
 _PLAN_SITE_FIELDS = {"role", "function", "ref"}
 _REF_FIELDS = {"key", "ref", "role", "function", "industries", "name", "name_ko", "name_en"}
