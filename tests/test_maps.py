@@ -548,7 +548,7 @@ def test_png_chromium_flags_alone_block_the_network(tmp_path, listener):
             BROWSER,
             *CHROMIUM_FLAGS,
             *extra,
-            *maps._sandbox_flags(),
+            *maps.sandbox_flags(),
             f"--user-data-dir={tmp_path / 'profile'}",
             "--virtual-time-budget=1500",
             f"--screenshot={tmp_path / 'shot.png'}",
@@ -592,9 +592,9 @@ def test_png_keeps_the_sandbox_unless_root(monkeypatch):
 
     assert "--no-sandbox" not in maps.CHROMIUM_FLAGS
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    assert maps._sandbox_flags() == []
+    assert maps.sandbox_flags() == []
     monkeypatch.setattr(os, "geteuid", lambda: 0)
-    assert maps._sandbox_flags() == ["--no-sandbox"]
+    assert maps.sandbox_flags() == ["--no-sandbox"]
 
 
 def test_png_without_chromium_names_what_to_install(tmp_path, monkeypatch):

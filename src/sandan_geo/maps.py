@@ -1213,7 +1213,7 @@ def _is_root() -> bool:
     return geteuid is not None and geteuid() == 0
 
 
-def _sandbox_flags() -> list[str]:
+def sandbox_flags() -> list[str]:
     """``--no-sandbox`` only when running as root, where Chromium refuses its sandbox.
 
     Chromium will not start its sandbox as root (CI and containers run as root);
@@ -1302,7 +1302,7 @@ def save_png(
             browser,
             *CHROMIUM_FLAGS,
             *_NO_NETWORK_FLAGS,
-            *_sandbox_flags(),
+            *sandbox_flags(),
             f"--user-data-dir={tmp}/profile",
             f"--window-size={width},{height}",
             f"--virtual-time-budget={wait_ms}",

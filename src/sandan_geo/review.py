@@ -44,7 +44,15 @@ from ._io import write_bytes_atomic
 from .check import Report, check_plan
 from .errors import InputError, MissingDependencyError, OutputError, SandanGeoWarning
 from .load import load_plan
-from .maps import CHROMIUM_FLAGS, NO_NETWORK_FLAGS, find_chromium, map_html, plan_map, save_png
+from .maps import (
+    CHROMIUM_FLAGS,
+    NO_NETWORK_FLAGS,
+    find_chromium,
+    map_html,
+    plan_map,
+    sandbox_flags,
+    save_png,
+)
 from .model import ROLE_KO, Plan
 from .official import describe_attach
 from .rules import Check
@@ -781,11 +789,6 @@ def review_report(
 # ---------------------------------------------------------------- PDF
 
 
-def _sandbox_flags() -> list[str]:
-    geteuid = getattr(os, "geteuid", None)
-    return ["--no-sandbox"] if geteuid is not None and geteuid() == 0 else []
-
-
 _PRINT_POLICY = (
     '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
     "script-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
@@ -811,7 +814,7 @@ def _print_pdf(doc: str, path: str | os.PathLike[str], *, live_maps: bool) -> Pa
             browser,
             *CHROMIUM_FLAGS,
             *NO_NETWORK_FLAGS,
-            *_sandbox_flags(),
+            *sandbox_flags(),
             f"--user-data-dir={tmp}/profile",
             "--no-pdf-header-footer",
             f"--virtual-time-budget={6000 if live_maps else 1000}",
