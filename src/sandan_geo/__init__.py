@@ -93,7 +93,9 @@ from .report import (
 )
 from .review import data_version, review_report, save_review
 from .road import RoadMetric, load_roads, road_graph_from_lines, road_graph_from_osm
+from .roadload import read_road_network
 from .roadmatrix import road_matrix
+from .roadnet import RoadNetwork
 from .rules import (
     PRESETS,
     Check,
@@ -144,6 +146,7 @@ __all__ = [
     "ProgramSummary",
     "Report",
     "RoadMetric",
+    "RoadNetwork",
     "Role",
     "Rule",
     "RuleError",
@@ -196,6 +199,7 @@ __all__ = [
     "program_summary",
     "read_gis",
     "read_official_sites",
+    "read_road_network",
     "register_metric",
     "register_rule_type",
     "review_report",

@@ -32,6 +32,8 @@ from .measure import DEFAULT_METRIC, BoundaryMetric, CentroidMetric, Metric, Out
 from .model import Kind, Link, Plan, PlanSite, Role, Site
 from .network import analyze_network
 from .pairs import boundary_gaps_m, checked_max_km
+from .road import RoadMetric
+from .roadmatrix import road_matrix
 from .rules import Rule, parse_rules
 from .sitetable import duplicate_key_problems
 
@@ -366,4 +368,10 @@ def _distances_from(
         for n, v in zip(near.tolist(), values.tolist(), strict=True):
             out[n - 1] = v
         return out
+    if isinstance(metric, RoadMetric):
+        # One bounded search from the hub, as road_matrix runs it.
+        found = road_matrix([hub, *sites], metric, max_km=m_to_km(limit_m), sources=[hub.key])
+        assert isinstance(found, pd.DataFrame)
+        by_key = dict(zip(found["b"], found["network_km"], strict=True))
+        return [None if s.key not in by_key else km_to_m(float(by_key[s.key])) for s in sites]
     return [metric.distance(hub, s).value_m for s in sites]

@@ -68,6 +68,8 @@ from .measure import (
     Outlines,
     boundary_gap_m,
 )
+from .road import RoadMetric
+from .roadmatrix import road_matrix
 from .sitetable import SitesInput, SiteTable, site_table
 
 __all__ = [
@@ -154,8 +156,8 @@ def pair_metric_name(metric: Any) -> str:
     raise RuleError(
         f"unknown metric {shown!r} for a pair search",
         field="metric",
-        hint="use 'centroid' or 'boundary'; measure other metrics (e.g. road) pair by pair "
-        "with sandan_geo.measure",
+        hint="use 'centroid', 'boundary' or a RoadMetric object; measure other metrics "
+        "pair by pair with sandan_geo.measure",
     )
 
 
@@ -612,6 +614,8 @@ def pairs_within(
     candidates : the sites within reach of one hub.
     """
     limit_km = checked_max_km(max_km, km, caller="pairs_within")
+    if isinstance(metric, RoadMetric):
+        return _road_pairs(sites, limit_km, metric, out, progress)
     name = pair_metric_name(metric)
     if chunk_size is not None and (
         isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
@@ -796,3 +800,68 @@ def pairs_to_graph(df: pd.DataFrame, *, nodes: Iterable[str] | None = None) -> n
         for u, v, x, k in zip(a, b, d, m, strict=True)
     )
     return G
+
+
+def _road_pairs(
+    sites: SitesInput,
+    limit_km: float,
+    metric: RoadMetric,
+    out: str | os.PathLike[str] | None,
+    progress: bool | None,
+) -> pd.DataFrame | Path:
+    """:func:`pairs_within` by road: each unordered pair once, both directions' distances.
+
+    Road distances differ by direction on one-way roads, so a pair is kept when either
+    direction is within the limit; ``distance_km`` is ``a → b`` and
+    ``distance_back_km`` is ``b → a`` (NaN beyond the limit or without a path).
+    """
+    target = None if out is None else Path(out)
+    if target is not None and target.suffix.lower() != ".parquet":
+        raise InputError(
+            f"out is '{target}', not a .parquet file",
+            field="out",
+            hint="give a path ending .parquet, or leave out unset for a DataFrame",
+        )
+    if isinstance(sites, Mapping):
+        site_list = list(sites.values())
+    elif isinstance(sites, pd.DataFrame):
+        raise InputError(
+            "a road pair search takes Site objects, not a GeoDataFrame",
+            field="sites",
+            hint="read the sites with sandan_geo.load_sites, or pass a list of Sites",
+        )
+    else:
+        site_list = list(sites)
+    ordered = road_matrix(site_list, metric, max_km=limit_km, progress=progress)
+    assert isinstance(ordered, pd.DataFrame)
+    keys = [s.key for s in site_list]
+    rank = {k: i for i, k in enumerate(keys)}
+    there: dict[tuple[str, str], float] = {}
+    for a, b, d in zip(ordered["a"], ordered["b"], ordered["network_km"], strict=True):
+        there[a, b] = float(d)
+    pairs = sorted(
+        {(a, b) if rank[a] < rank[b] else (b, a) for a, b in there},
+        key=lambda p: (rank[p[0]], rank[p[1]]),
+    )
+    cat = pd.CategoricalDtype(keys)
+    frame = pd.DataFrame(
+        {
+            "a": pd.Categorical([a for a, _ in pairs], dtype=cat),
+            "b": pd.Categorical([b for _, b in pairs], dtype=cat),
+            "distance_km": [there.get((a, b), math.nan) for a, b in pairs],
+            "distance_back_km": [there.get((b, a), math.nan) for a, b in pairs],
+            "metric": pd.Categorical([metric.name] * len(pairs)),
+        }
+    )
+    frame.attrs.update({"km": limit_km, "metric": metric.name, "n_sites": len(keys)})
+    if target is None:
+        return frame
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        frame.astype({"a": str, "b": str, "metric": str}).to_parquet(tmp, index=False)
+        os.replace(tmp, target)
+    except OSError as err:
+        raise OutputError(f"{target}: cannot write the pairs ({err.strerror or err})") from err
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target

@@ -1,17 +1,14 @@
-"""Road distances between many sites at once: a compiled road graph and ``road_matrix``.
+"""Road distances between many sites at once: ``road_matrix``.
 
-:func:`compile_roads` turns a :class:`~sandan_geo.road.RoadMetric`'s graph into
-arrays (node coordinates and :class:`scipy.sparse.csr_matrix` of edge lengths
-and travel times; of parallel edges the shortest is kept), once per metric.
-:meth:`CompiledRoads.search` runs :func:`scipy.sparse.csgraph.dijkstra` from
-several nodes at once, bounded by a limit. :func:`road_matrix` measures every
-ordered pair of sites within a bound by road with it.
-
-A site enters the network exactly as in :meth:`RoadMetric.distance
-<sandan_geo.road.RoadMetric.distance>` (the same entry nodes, snaps and
-connector costs): one search per site starts from a virtual node joined to the
-site's entry nodes by edges of their connector costs, so a pair's
-``network_km`` is ``RoadMetric.distance(a, b).value_m / 1000``.
+:func:`road_matrix` measures every ordered pair of sites within a bound by road.
+Sites snap onto the road exactly as :meth:`RoadMetric.distance
+<sandan_geo.road.RoadMetric.distance>` snaps them (the same entries and costs),
+and the searches are the metric's: :func:`scipy.sparse.csgraph.dijkstra` from a
+virtual node per site, many sites per call, bounded by the limit. The route's
+other measure (its travel time when the route is the shortest, its length when
+it is the fastest) is summed along each search tree with NumPy by pointer
+doubling, without a Python step per node, so a pair's values are those of
+``RoadMetric.distance``.
 
 Examples
 --------
@@ -32,11 +29,11 @@ Examples
 
 from __future__ import annotations
 
+import json
 import math
 import os
-import weakref
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -44,16 +41,16 @@ import numpy as np
 import pandas as pd
 
 from ._optional import require
-from .crs import geodesic_m, km_to_m, m_to_km
-from .errors import InputError
+from .crs import GEOD, km_to_m
+from .errors import InputError, OutputError
 from .limits import check_limit, check_limit_km
 from .model import Plan, PlanSite, Site
-from .road import RoadMetric, edge_values, load_roads
+from .progress import Progress
+from .road import Entry, RoadMetric
+from .roadload import read_road_network
+from .roadnet import RoadNetwork, csgraph
 
-# scipy has no type stubs here: a ``scipy.sparse.csr_matrix`` is typed as this.
-CSRMatrix = Any
-
-__all__ = ["MATRIX_COLUMNS", "CompiledRoads", "compile_roads", "road_matrix"]
+__all__ = ["MATRIX_COLUMNS", "road_matrix"]
 
 MATRIX_COLUMNS: tuple[str, ...] = ("a", "b", "network_km", "minutes", "straight_km", "detour")
 """The columns of :func:`road_matrix`'s table, in order."""
@@ -61,269 +58,18 @@ MATRIX_COLUMNS: tuple[str, ...] = ("a", "b", "network_km", "minutes", "straight_
 _CELLS_PER_BATCH = 20_000_000  # search rows x nodes held at once (about 240 MB)
 
 
-def _csgraph() -> Any:
-    return require("scipy.sparse.csgraph", "scipy", extra="scale")
-
-
-@dataclass(frozen=True, eq=False)
-class CompiledRoads:
-    """A road graph as arrays: node coordinates and CSR matrices of edge costs.
-
-    Build one with :func:`compile_roads`. Of parallel edges ``u → v`` the
-    shortest (for ``length``) and the fastest (for ``travel_time``) are kept;
-    an undirected graph has an edge each way. Explicitly stored zeros are edges
-    of cost 0.
-
-    Attributes
-    ----------
-    nodes
-        The graph's node ids; node ``i`` of the arrays is ``nodes[i]``.
-    index
-        Node id → array index.
-    lon, lat
-        Node coordinates, WGS84 degrees.
-    length
-        ``csr_matrix`` of edge lengths, metres.
-    travel_time
-        ``csr_matrix`` of edge travel times, seconds; ``None`` when some edge has
-        no travel time.
-    time_of_shortest
-        Aligned with ``length.data``: the travel time (s, NaN if none) of the
-        parallel edge kept for ``length``, as the road metric reports it.
-    length_of_fastest
-        Aligned with ``length.data``: the length (m) of the fastest parallel edge
-        (NaN where an edge has no time).
-    """
-
-    nodes: tuple[Hashable, ...]
-    index: Mapping[Hashable, int]
-    lon: np.ndarray
-    lat: np.ndarray
-    length: CSRMatrix
-    travel_time: CSRMatrix | None
-    time_of_shortest: np.ndarray
-    length_of_fastest: np.ndarray
-
-    @property
-    def n_nodes(self) -> int:
-        """How many nodes the graph has."""
-        return len(self.nodes)
-
-    def matrix(self, weight: str) -> CSRMatrix:
-        """Return the CSR matrix for ``weight`` (``"length"`` or ``"travel_time"``).
-
-        Raises
-        ------
-        InputError
-            ``weight`` is unknown, or ``"travel_time"`` on a graph without times.
-        """
-        if weight == "length":
-            return self.length
-        if weight == "travel_time":
-            if self.travel_time is None:
-                raise InputError(
-                    "the road graph has edges without a travel time",
-                    field="weight",
-                    hint="give edges speed_kph or travel_time, or use weight='length'",
-                )
-            return self.travel_time
-        raise InputError(
-            f"weight is {weight!r}", field="weight", hint="use 'length' or 'travel_time'"
-        )
-
-    def search(
-        self,
-        sources: Sequence[Hashable],
-        *,
-        weight: str = "length",
-        limit: float | None = None,
-    ) -> np.ndarray:
-        """Return the least cost from each source node to every node (a row per source).
-
-        One :func:`scipy.sparse.csgraph.dijkstra` call from all ``sources``;
-        a node farther than ``limit`` (or unreachable) costs ``inf``.
-
-        Parameters
-        ----------
-        sources
-            Node ids of the graph.
-        weight
-            ``"length"`` (metres) or ``"travel_time"`` (seconds).
-        limit
-            Stop each search beyond this cost; ``None`` searches the whole graph.
-
-        Raises
-        ------
-        InputError
-            A source is not a node of the graph, or a bad ``weight``.
-
-        Examples
-        --------
-        >>> import networkx as nx
-        >>> G = nx.DiGraph()
-        >>> G.add_nodes_from((n, {"x": 127.0 + n / 100, "y": 37.0}) for n in range(3))
-        >>> G.add_edge(0, 1, length=5.0)
-        >>> G.add_edge(1, 2, length=7.0)
-        >>> compile_roads(G).search([0, 1]).tolist()
-        [[0.0, 5.0, 12.0], [inf, 0.0, 7.0]]
-        >>> compile_roads(G).search([0], limit=6.0).tolist()
-        [[0.0, 5.0, inf]]
-        """
-        matrix = self.matrix(weight)
-        missing = [s for s in sources if s not in self.index]
-        if missing:
-            raise InputError(
-                f"{len(missing)} source(s) are not road nodes (e.g. {missing[0]!r})",
-                hint="pass node ids of the road graph",
-            )
-        idx = np.array([self.index[s] for s in sources], dtype=np.int64)
-        if idx.size == 0:
-            return np.empty((0, self.n_nodes))
-        out: np.ndarray = _csgraph().dijkstra(
-            matrix, directed=True, indices=idx, limit=np.inf if limit is None else float(limit)
-        )
-        return out
-
-
-_COMPILED: weakref.WeakKeyDictionary[RoadMetric, CompiledRoads] = weakref.WeakKeyDictionary()
-
-
-def compile_roads(roads: RoadMetric | nx.Graph) -> CompiledRoads:
-    """Return the road graph as a :class:`CompiledRoads`; built once per metric.
-
-    Parameters
-    ----------
-    roads
-        A :class:`~sandan_geo.road.RoadMetric` (its graph is compiled once and
-        kept while the metric lives) or a networkx graph as ``RoadMetric`` takes
-        one (compiled anew at every call).
-
-    Raises
-    ------
-    MissingDependencyError
-        scipy is not installed (``pip install 'sandan-geo[scale]'``).
-    SchemaError, GeometryError, InputError
-        As :class:`~sandan_geo.road.RoadMetric` for a bad graph.
-
-    Examples
-    --------
-    >>> import networkx as nx
-    >>> G = nx.MultiDiGraph()
-    >>> G.add_nodes_from([("a", {"x": 127.0, "y": 37.0}), ("b", {"x": 127.01, "y": 37.0})])
-    >>> G.add_edge("a", "b", length=890.0, speed_kph=20.0)
-    0
-    >>> G.add_edge("a", "b", length=1500.0, speed_kph=80.0)
-    1
-    >>> c = compile_roads(G)
-    >>> c.nodes, c.length.toarray().tolist(), c.travel_time.toarray().tolist()
-    (('a', 'b'), [[0.0, 890.0], [0.0, 0.0]], [[0.0, 67.5], [0.0, 0.0]])
-    """
-    if isinstance(roads, RoadMetric):
-        hit = _COMPILED.get(roads)
-        if hit is None:
-            hit = _compile(roads.G)
-            _COMPILED[roads] = hit
-        return hit
-    RoadMetric(roads)  # validates the graph as the metric would
-    return _compile(roads)
-
-
-def _edge_values(data: Mapping[str, Any]) -> tuple[float, float]:
-    """:func:`road.edge_values` with NaN for a missing time (array-friendly)."""
-    length, t = edge_values(data)
-    return length, math.nan if t is None else t
-
-
-def _compile(G: nx.Graph) -> CompiledRoads:
-    sparse = require("scipy.sparse", "scipy", extra="scale")
-    nodes = tuple(G.nodes)
-    index = {n: i for i, n in enumerate(nodes)}
-    lon = np.array([float(G.nodes[n]["x"]) for n in nodes])
-    lat = np.array([float(G.nodes[n]["y"]) for n in nodes])
-    multi = G.is_multigraph()
-    indptr = [0]
-    cols: list[int] = []
-    len_min: list[float] = []
-    time_min: list[float] = []
-    time_at_len: list[float] = []
-    len_at_time: list[float] = []
-    for u in nodes:
-        row: list[tuple[int, float, float, float, float]] = []
-        for v, data in G.adj[u].items():
-            values = [_edge_values(d) for d in (data.values() if multi else (data,))]
-            # The first of the cheapest, as min() picks it in RoadMetric's route walk.
-            shortest = min(values, key=lambda lt: lt[0])
-            timed = [lt for lt in values if not math.isnan(lt[1])]
-            fastest = min(timed, key=lambda lt: lt[1]) if timed else (math.nan, math.nan)
-            row.append((index[v], shortest[0], fastest[1], shortest[1], fastest[0]))
-        row.sort(key=lambda r: r[0])
-        for j, lm, tm, tal, lat_ in row:
-            cols.append(j)
-            len_min.append(lm)
-            time_min.append(tm)
-            time_at_len.append(tal)
-            len_at_time.append(lat_)
-        indptr.append(len(cols))
-    n = len(nodes)
-    ip = np.array(indptr, dtype=np.int64)
-    ix = np.array(cols, dtype=np.int64)
-    shape = (n, n)
-    length = sparse.csr_matrix((np.array(len_min, dtype=float), ix, ip), shape=shape)
-    times = np.array(time_min, dtype=float)
-    travel_time = (
-        None if np.isnan(times).any() else sparse.csr_matrix((times, ix.copy(), ip.copy()), shape)
-    )
-    return CompiledRoads(
-        nodes=nodes,
-        index=index,
-        lon=lon,
-        lat=lat,
-        length=length,
-        travel_time=travel_time,
-        time_of_shortest=np.array(time_at_len, dtype=float),
-        length_of_fastest=np.array(len_at_time, dtype=float),
-    )
-
-
-def _route(
-    node: int,
-    pred: np.ndarray,
-    root: int,
-    memo: dict[int, tuple[float, float, int]],
-    edge: Callable[[int, int], tuple[float, float]],
-) -> tuple[float, float, int]:
-    """Length (m), time (s) and entry node of the route to ``node`` in a search tree.
-
-    Adds edge by edge from the entry node (the node after the virtual ``root``),
-    in the order RoadMetric's route walk adds them; ``memo`` keeps every node's
-    answer for the next target of the same search.
-    """
-    trail: list[int] = []
-    while node not in memo and int(pred[node]) != root:
-        trail.append(node)
-        node = int(pred[node])
-    if node not in memo:
-        memo[node] = (0.0, 0.0, node)
-    for v in reversed(trail):
-        u = int(pred[v])
-        m_u, s_u, start = memo[u]
-        e_len, e_time = edge(u, v)
-        memo[v] = (m_u + e_len, s_u + e_time, start)
-        node = v
-    return memo[node]
-
-
-def _as_metric(roads: RoadMetric | nx.Graph | str | os.PathLike[str]) -> RoadMetric:
+def _as_metric(roads: RoadMetric | RoadNetwork | nx.Graph | str | os.PathLike[str]) -> RoadMetric:
     if isinstance(roads, RoadMetric):
         return roads
-    if isinstance(roads, nx.Graph):
+    if isinstance(roads, RoadNetwork | nx.Graph):
         return RoadMetric(roads)
     if isinstance(roads, str | os.PathLike):
-        return RoadMetric(load_roads(roads))
+        return RoadMetric(read_road_network(roads))
     raise InputError(
-        f"roads must be a RoadMetric, a networkx graph or a path, not {type(roads).__name__}",
+        f"roads must be a RoadMetric, a RoadNetwork, a networkx graph or a path, "
+        f"not {type(roads).__name__}",
         field="roads",
-        hint="pass RoadMetric(G), a road graph, or a road file such as roads.osm",
+        hint="pass RoadMetric(net), a road network, or a road file such as roads.osm.pbf",
     )
 
 
@@ -346,54 +92,304 @@ def _as_sites(sites: Plan | Iterable[Site | PlanSite]) -> list[Site]:
     return out
 
 
+def _all_entries(metric: RoadMetric, sites: Sequence[Site]) -> list[tuple[Entry, ...]]:
+    """Every site's entries; one error naming every site off the road."""
+    out: list[tuple[Entry, ...]] = []
+    far: list[tuple[Site, InputError]] = []
+    for s in sites:
+        try:
+            out.append(metric.entries(s))
+        except InputError as err:
+            far.append((s, err))
+            out.append(())
+    if far:
+        if len(far) == 1:
+            raise far[0][1]
+        shown = "; ".join(f"'{s.key}' ({s.name_ko})" for s, _ in far[:10])
+        more = f" and {len(far) - 10} more" if len(far) > 10 else ""
+        raise InputError(
+            f"{len(far)} sites are farther than max_snap_m={metric.max_snap_m:g} m from every "
+            f"road: {shown}{more}",
+            site=far[0][0].key,
+            hint="use road data that covers the sites, pass a larger max_snap_m, "
+            "or leave those sites out",
+        )
+    return out
+
+
+class _Targets:
+    """All sites' arrival costs as flat arrays, grouped by site."""
+
+    def __init__(self, metric: RoadMetric, entries: Sequence[tuple[Entry, ...]]) -> None:
+        node: list[int] = []
+        cost: list[float] = []
+        other: list[float] = []
+        site: list[int] = []
+        for j, es in enumerate(entries):
+            for v, (c, e) in sorted(metric.arrive_costs(es).items()):
+                node.append(v)
+                cost.append(c)
+                other.append(_other_into(metric, e, v))
+                site.append(j)
+        self.node = np.asarray(node, dtype=np.int64)
+        self.cost = np.asarray(cost, dtype=np.float64)
+        self.other = np.asarray(other, dtype=np.float64)
+        self.site = np.asarray(site, dtype=np.int64)
+
+
+def _other_weight(metric: RoadMetric) -> np.ndarray:
+    net = metric.network
+    return net.time_s if metric.weight == "length" else net.length_m
+
+
+def _conn_other(metric: RoadMetric, snap_m: float) -> float:
+    return snap_m * 3.6 / metric.connector_kph if metric.weight == "length" else snap_m
+
+
+def _other_from(metric: RoadMetric, e: Entry, node: int) -> float:
+    """The other measure of leaving a site through entry ``e`` onto ``node``."""
+    net = metric.network
+    share = 0.0 if node == int(net.tails[e.edge]) and e.fraction <= 0.0 else 1.0 - e.fraction
+    return _conn_other(metric, e.snap_m) + share * float(_other_weight(metric)[e.edge])
+
+
+def _other_into(metric: RoadMetric, e: Entry, node: int) -> float:
+    """The other measure of arriving from ``node`` into a site through entry ``e``."""
+    net = metric.network
+    share = 0.0 if node == int(net.indices[e.edge]) and e.fraction >= 1.0 else e.fraction
+    return share * float(_other_weight(metric)[e.edge]) + _conn_other(metric, e.snap_m)
+
+
+def _tree_sums(
+    metric: RoadMetric,
+    dist: np.ndarray,
+    pred: np.ndarray,
+    root: int,
+    start_other: dict[int, float],
+    nodes: np.ndarray,
+) -> np.ndarray:
+    """The other measure along the search tree from the root to each of ``nodes``.
+
+    Pointer doubling over the settled nodes: each round adds the sum held by a
+    node's current ancestor and jumps to that ancestor's ancestor, so a route of
+    d edges takes log2(d) rounds of array operations.
+    """
+    n = metric.network.n_nodes
+    settled = np.flatnonzero(np.isfinite(dist[:n]))
+    if settled.size == 0:
+        return np.full(len(nodes), np.nan)
+    where = np.full(n, -1, dtype=np.int64)
+    where[settled] = np.arange(settled.size)
+    parent = pred[settled].astype(np.int64)
+    from_root = (parent == root) | (parent < 0) | (parent >= n)
+    value = np.empty(settled.size, dtype=np.float64)
+    inner = ~from_root
+    if inner.any():
+        edges = metric.network.edge_between(metric.weight, parent[inner], settled[inner])
+        value[inner] = _other_weight(metric)[edges]
+    value[from_root] = [start_other.get(int(v), 0.0) for v in settled[from_root].tolist()]
+    # acc[v]: the sum from v up to (not including) its ancestor anc[v]; -1: the root.
+    acc = value
+    anc = np.where(from_root, -1, where[np.where(from_root, 0, parent)])
+    while True:
+        live = anc >= 0
+        if not live.any():
+            break
+        up = np.where(live, anc, 0)
+        acc = np.where(live, acc + acc[up], acc)
+        anc = np.where(live, anc[up], -1)
+    total = acc
+    out: np.ndarray = total[where[nodes]]
+    return out
+
+
+def _pairs(
+    metric: RoadMetric,
+    sites: Sequence[Site],
+    entries: Sequence[tuple[Entry, ...]],
+    rows: Sequence[int],
+    bound: float,
+    progress: bool | None,
+) -> Iterator[pd.DataFrame]:
+    """Batches of result rows for the source sites ``rows``."""
+    net = metric.network
+    n = net.n_nodes
+    targets = _Targets(metric, entries)
+    by_edge: dict[int, list[tuple[int, Entry]]] = {}
+    for j, es in enumerate(entries):
+        for e in es:
+            by_edge.setdefault(e.edge, []).append((j, e))
+    lon = np.array([s.lon for s in sites])
+    lat = np.array([s.lat for s in sites])
+    keys = [s.key for s in sites]
+    by_length = metric.weight == "length"
+    batch = max(1, _CELLS_PER_BATCH // (n + 1))
+    dijkstra = csgraph().dijkstra
+    with Progress("road matrix", unit="sites", total=len(rows), enabled=progress) as bar:
+        for first in range(0, len(rows), batch):
+            chunk = list(rows[first : first + batch])
+            starts = [metric.leave_costs(entries[i]) for i in chunk]
+            aug = metric.augmented(starts)
+            roots = np.arange(n, n + len(chunk))
+            dist, pred = dijkstra(
+                aug,
+                directed=True,
+                indices=roots,
+                limit=bound * (1 + 1e-9) if math.isfinite(bound) else np.inf,
+                return_predecessors=True,
+            )
+            out_a: list[np.ndarray] = []
+            out_b: list[np.ndarray] = []
+            out_cost: list[np.ndarray] = []
+            out_other: list[np.ndarray] = []
+            for r, i in enumerate(chunk):
+                d_row = dist[r]
+                cost = d_row[targets.node] + targets.cost
+                order = np.lexsort((cost, targets.site))
+                s_sorted = targets.site[order]
+                firsts = np.ones(len(order), dtype=bool)
+                firsts[1:] = s_sorted[1:] != s_sorted[:-1]
+                pick = order[firsts]
+                site_j = targets.site[pick]
+                best = cost[pick]
+                node = targets.node[pick]
+                t_other = targets.other[pick]
+                best_full = np.full(len(sites), np.inf)
+                best_full[site_j] = best
+                via_node = np.full(len(sites), -1, dtype=np.int64)
+                via_node[site_j] = node
+                end_other = np.full(len(sites), np.nan)
+                end_other[site_j] = t_other
+                direct_other = np.full(len(sites), np.nan)
+                for ea in entries[i]:
+                    for j, eb in by_edge.get(ea.edge, ()):
+                        if eb.fraction < ea.fraction or j == i:
+                            continue
+                        c = (
+                            metric.connector_cost(ea.snap_m)
+                            + (eb.fraction - ea.fraction) * _edge_cost(metric, ea.edge)
+                            + metric.connector_cost(eb.snap_m)
+                        )
+                        if c < best_full[j]:  # as RoadMetric.distance: a junction route wins a tie
+                            best_full[j] = c
+                            via_node[j] = -1
+                            direct_other[j] = (
+                                _conn_other(metric, ea.snap_m)
+                                + (eb.fraction - ea.fraction)
+                                * float(_other_weight(metric)[ea.edge])
+                                + _conn_other(metric, eb.snap_m)
+                            )
+                keep = np.isfinite(best_full) & (best_full <= bound * (1 + 1e-12))
+                keep[i] = False
+                js = np.flatnonzero(keep)
+                if js.size:
+                    other = np.where(via_node[js] < 0, direct_other[js], np.nan)
+                    routed = via_node[js] >= 0
+                    if routed.any():
+                        start_other = {
+                            v: _other_from(metric, e, v) for v, (_, e) in starts[r].items()
+                        }
+                        sums = _tree_sums(
+                            metric, d_row, pred[r], n + r, start_other, via_node[js][routed]
+                        )
+                        other[routed] = sums + end_other[js][routed]
+                    out_a.append(np.full(js.size, i, dtype=np.int64))
+                    out_b.append(js)
+                    out_cost.append(best_full[js])
+                    out_other.append(other)
+                bar.advance()
+            if not out_a:
+                continue
+            ia, ib = np.concatenate(out_a), np.concatenate(out_b)
+            cost, other = np.concatenate(out_cost), np.concatenate(out_other)
+            if by_length:
+                value_m, seconds = cost, other
+            else:
+                value_m, seconds = other, cost
+            _, _, straight = GEOD.inv(lon[ia], lat[ia], lon[ib], lat[ib])
+            straight = np.asarray(straight, dtype=np.float64)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                detour = np.where(straight > 0, value_m / straight, np.nan)
+            frame = pd.DataFrame(
+                {
+                    "a": [keys[k] for k in ia.tolist()],
+                    "b": [keys[k] for k in ib.tolist()],
+                    "network_km": value_m / 1000.0,
+                    "minutes": seconds / 60.0 if metric.has_time else np.nan,
+                    "straight_km": straight / 1000.0,
+                    "detour": detour,
+                }
+            )
+            yield frame
+
+
+def _edge_cost(metric: RoadMetric, e: int) -> float:
+    net = metric.network
+    return float(net.length_m[e] if metric.weight == "length" else net.time_s[e])
+
+
 def road_matrix(
     sites: Plan | Iterable[Site | PlanSite],
-    roads: RoadMetric | nx.Graph | str | os.PathLike[str],
+    roads: RoadMetric | RoadNetwork | nx.Graph | str | os.PathLike[str],
     *,
     max_km: float | None = None,
     max_minutes: float | None = None,
-) -> pd.DataFrame:
+    sources: Iterable[str] | None = None,
+    out: str | os.PathLike[str] | None = None,
+    progress: bool | None = None,
+) -> pd.DataFrame | Path:
     """Return every ordered pair of sites within the bound by road, with distances and times.
 
-    Each site is searched from once (all sites at once, in batches, with
-    :func:`scipy.sparse.csgraph.dijkstra` on the compiled graph), entering the
-    network at the same entry nodes with the same connector costs as
-    :meth:`RoadMetric.distance <sandan_geo.road.RoadMetric.distance>`, so each
-    row's ``network_km`` is that method's ``value_m / 1000`` (the route's length
-    for the metric's ``weight``: the shortest or the fastest route).
+    Sites snap onto the road as :meth:`RoadMetric.distance
+    <sandan_geo.road.RoadMetric.distance>` snaps them, and each source site is
+    searched from once (many at a time, :func:`scipy.sparse.csgraph.dijkstra`,
+    bounded by the limit), so each row's ``network_km`` and ``minutes`` are that
+    method's (for the metric's ``weight``: the shortest or the fastest route).
 
     Parameters
     ----------
     sites
         Sites, PlanSites or a Plan; keys must be unique.
     roads
-        A :class:`~sandan_geo.road.RoadMetric` (reuse one: its compiled graph is
-        kept), a networkx road graph, or a road file read with
-        :func:`~sandan_geo.road.load_roads`.
+        A :class:`~sandan_geo.road.RoadMetric` (reuse one: its searches and
+        spatial index are kept), a :class:`~sandan_geo.roadnet.RoadNetwork`, a
+        networkx road graph, or a road file read with
+        :func:`~sandan_geo.roadload.read_road_network`.
     max_km
         Keep pairs at most this far by road (snaps included); ``None``: no bound.
+        With ``weight="length"`` it also bounds the searches.
     max_minutes
-        Keep pairs at most this many minutes apart; needs travel times.
+        Keep pairs at most this many minutes apart; needs travel times. With
+        ``weight="travel_time"`` it bounds the searches.
+    sources
+        Keys of the sites to measure from (default: every site); targets are
+        always every site.
+    out
+        A path ending ``.parquet``: write the rows there (in row groups, one per
+        batch of searches; the file appears complete or not at all) and return
+        the path.
+    progress
+        Show progress on standard error; ``None``: only on a terminal.
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame or pathlib.Path
         Columns ``a``, ``b`` (site keys, ``a`` ≠ ``b``), ``network_km``,
-        ``minutes`` (``None`` when the roads have no times), ``straight_km``
-        (GRS80 geodesic between the sites' points) and ``detour``
-        (``network_km / straight_km``; NaN for sites on one point). Pairs with
-        no road path between them are left out. Rows are ordered by ``a`` then
-        ``b`` in the order the sites were given.
+        ``minutes`` (NaN when the roads have no times), ``straight_km`` (GRS80
+        geodesic between the sites' points) and ``detour`` (``network_km /
+        straight_km``; NaN for sites on one point). Pairs with no road path
+        between them are left out. Rows are ordered by ``a`` then ``b`` in the
+        order the sites were given. ``attrs`` holds the metric, the bounds and
+        ``n_sites``.
 
     Raises
     ------
     InputError
-        A site farther than the metric's ``max_snap_m`` from every road node,
-        duplicate keys, or ``max_minutes`` on roads without times.
+        Sites farther than the metric's ``max_snap_m`` from every road (all named
+        in one message), duplicate keys, an unknown source key,
+        ``max_minutes`` on roads without times, or ``out`` not ``.parquet``.
     RuleError
         A limit that is not a positive number.
-    MissingDependencyError
-        scipy is not installed (``pip install 'sandan-geo[scale]'``).
 
     Examples
     --------
@@ -410,8 +406,8 @@ def road_matrix(
     >>> m = road_matrix(sites, G, max_km=1.5)
     >>> list(zip(m["a"], m["b"], m["network_km"]))
     [('s0', 's1', 1.0), ('s1', 's0', 1.0), ('s1', 's2', 1.0), ('s2', 's1', 1.0)]
-    >>> m["minutes"].tolist()
-    [None, None, None, None]
+    >>> bool(m["minutes"].isna().all())
+    True
     """
     metric = _as_metric(roads)
     site_list = _as_sites(sites)
@@ -424,96 +420,91 @@ def road_matrix(
             hint="give edges speed_kph or travel_time (or load roads with fallback_kph), "
             "or bound by max_km",
         )
-    compiled = compile_roads(metric)
-    weight = metric.weight
-    cost_matrix = compiled.matrix(weight)
-    by_length = weight == "length"
-    kph = metric.connector_kph
-    connector = metric.connector_cost  # the metric's own cost: results stay equal to distance()
-
-    entries = [metric.entries(s) for s in site_list]
-    n, k = compiled.n_nodes, len(site_list)
-    # A virtual node per site, joined to its entry nodes at their connector costs.
-    extra_cols = [compiled.index[node] for es in entries for node, _ in es]
-    extra_cost = [connector(snap) for es in entries for _, snap in es]
-    extra_ptr = np.cumsum([0] + [len(es) for es in entries]) + cost_matrix.indptr[-1]
-    sparse = require("scipy.sparse", "scipy", extra="scale")
-    aug = sparse.csr_matrix(
-        (
-            np.concatenate([cost_matrix.data, np.array(extra_cost, dtype=float)]),
-            np.concatenate([cost_matrix.indices, np.array(extra_cols, dtype=np.int64)]),
-            np.concatenate([cost_matrix.indptr, extra_ptr[1:]]),
-        ),
-        shape=(n + k, n + k),
+    target: Path | None = None
+    if out is not None:
+        target = Path(out)
+        if target.suffix.lower() != ".parquet":
+            raise InputError(
+                f"out is '{target}', not a .parquet file",
+                field="out",
+                hint="give a path ending .parquet, or leave out unset for a DataFrame",
+            )
+    index = {s.key: i for i, s in enumerate(site_list)}
+    if sources is None:
+        rows = list(range(len(site_list)))
+    else:
+        wanted = list(sources)
+        unknown = [k for k in wanted if k not in index]
+        if unknown:
+            raise InputError(
+                f"source site {unknown[0]!r} is not among the sites",
+                site=str(unknown[0]),
+                field="sources",
+                hint="name sources by the keys of the sites given",
+            )
+        rows = [index[k] for k in wanted]
+    entries = _all_entries(metric, site_list)
+    if metric.weight == "length":
+        bound = math.inf if max_m is None else max_m
+    else:
+        bound = math.inf if max_min is None else max_min * 60.0
+    meta = {
+        "metric": metric.name,
+        "weight": metric.weight,
+        "max_km": max_km,
+        "max_minutes": max_minutes,
+        "n_sites": len(site_list),
+    }
+    batches = _filtered(_pairs(metric, site_list, entries, rows, bound, progress), max_m, max_min)
+    if target is not None:
+        return _write_parquet(target, batches, meta)
+    frames = list(batches)
+    frame = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame({c: pd.Series(dtype=float) for c in MATRIX_COLUMNS})
     )
-    limit = np.inf
-    if by_length and max_m is not None:
-        limit = max_m * (1 + 1e-9)
-    elif not by_length and max_min is not None:
-        limit = max_min * 60.0 * (1 + 1e-9)
-    # Edge values along a route, as RoadMetric's route walk adds them.
-    length_data = compiled.length.data if by_length else compiled.length_of_fastest
-    if by_length:
-        time_data = compiled.time_of_shortest
-    else:
-        assert compiled.travel_time is not None  # the metric checked its graph
-        time_data = compiled.travel_time.data
-    indptr, indices = compiled.length.indptr, compiled.length.indices
-
-    def edge(u: int, v: int) -> tuple[float, float]:
-        lo, hi = int(indptr[u]), int(indptr[u + 1])
-        j = lo + int(np.searchsorted(indices[lo:hi], v))
-        return float(length_data[j]), float(time_data[j])
-
-    rows: list[tuple[Any, ...]] = []
-    batch = max(1, _CELLS_PER_BATCH // (n + k))
-    dijkstra = _csgraph().dijkstra
-    for first in range(0, k, batch):
-        chunk = np.arange(first, min(first + batch, k)) + n
-        dist, pred = dijkstra(
-            aug, directed=True, indices=chunk, limit=limit, return_predecessors=True
-        )
-        for r, i in enumerate(range(first, first + len(chunk))):
-            d_row, p_row = dist[r], pred[r]
-            root = n + i
-            memo: dict[int, tuple[float, float, int]] = {}  # node -> (m, s, entry)
-
-            snaps_a = {compiled.index[node]: snap for node, snap in entries[i]}
-            sa = site_list[i]
-            for j, sb in enumerate(site_list):
-                if j == i:
-                    continue
-                best, best_node, best_snap = math.inf, -1, 0.0
-                for node, snap in entries[j]:
-                    c = float(d_row[compiled.index[node]]) + connector(snap)
-                    if c < best:
-                        best, best_node, best_snap = c, compiled.index[node], snap
-                if best_node < 0:
-                    continue
-                net_m, net_s, start = _route(best_node, p_row, root, memo, edge)
-                value_m = snaps_a[start] + net_m + best_snap
-                minutes = None
-                if metric.has_time:
-                    snaps = snaps_a[start] + best_snap
-                    minutes = (net_s + snaps * 3.6 / kph) / 60.0
-                if max_m is not None and value_m > max_m:
-                    continue
-                if max_min is not None and minutes is not None and minutes > max_min:
-                    continue
-                straight = geodesic_m((sa.lon, sa.lat), (sb.lon, sb.lat))
-                rows.append(
-                    (
-                        sa.key,
-                        sb.key,
-                        m_to_km(value_m),
-                        minutes,
-                        m_to_km(straight),
-                        value_m / straight if straight > 0 else math.nan,
-                    )
-                )
-    frame = pd.DataFrame(rows, columns=list(MATRIX_COLUMNS))
-    if metric.has_time:
-        frame["minutes"] = frame["minutes"].astype(float)
-    else:
-        frame["minutes"] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    if not frames:
+        frame = frame.astype({"a": object, "b": object})
+    frame.attrs.update(meta)
     return frame
+
+
+def _filtered(
+    batches: Iterator[pd.DataFrame], max_m: float | None, max_min: float | None
+) -> Iterator[pd.DataFrame]:
+    for frame in batches:
+        keep = np.ones(len(frame), dtype=bool)
+        if max_m is not None:
+            keep &= frame["network_km"].to_numpy() * 1000.0 <= max_m * (1 + 1e-12)
+        if max_min is not None:
+            keep &= frame["minutes"].to_numpy() <= max_min * (1 + 1e-12)
+        if keep.any():
+            yield frame[keep].reset_index(drop=True)
+
+
+def _write_parquet(path: Path, batches: Iterator[pd.DataFrame], meta: dict[str, Any]) -> Path:
+    pa = require("pyarrow", "pyarrow", extra="scale")
+    pq = require("pyarrow.parquet", "pyarrow", extra="scale")
+    schema = pa.schema(
+        [
+            ("a", pa.string()),
+            ("b", pa.string()),
+            ("network_km", pa.float64()),
+            ("minutes", pa.float64()),
+            ("straight_km", pa.float64()),
+            ("detour", pa.float64()),
+        ],
+        metadata={b"sandan_geo": json.dumps(meta).encode()},
+    )
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for frame in batches:
+                writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
+        os.replace(tmp, path)
+    except OSError as err:
+        raise OutputError(f"{path}: cannot write the road matrix ({err.strerror or err})") from err
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

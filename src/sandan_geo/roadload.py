@@ -1,0 +1,955 @@
+"""Reading road files into a :class:`~sandan_geo.roadnet.RoadNetwork`, streamed.
+
+:func:`read_road_network` reads an OpenStreetMap file (``.osm``, ``.osm.bz2``,
+``.osm.pbf``) in one streamed pass with pyosmium (the ``osmium`` package, the
+binding of libosmium): node locations stay in libosmium's index, and only the
+drivable ways' node references and coordinates reach Python, straight into
+arrays. A file of road lines (the national 표준노드링크 ``MOCT_LINK``, a
+GeoPackage, shapefile, ...) is read with pyogrio, only the fields needed. On a
+terminal a progress line shows how far it got. Networks are cached on disk,
+keyed by the file's content (:mod:`sandan_geo.roadcache`).
+
+How the OSM reader builds the network (the rules osmnx's ``graph_from_xml``
+follows, and ``tests/test_roadload.py`` holds it to them):
+
+- a way is a road if its ``highway`` is in ``highways`` and its ``access`` is not
+  ``no``/``private`` and it is not ``area=yes``;
+- ``oneway`` of ``yes``/``true``/``1``/``-1``/``reverse`` (and roundabouts) makes
+  it one-way, against the drawing for ``-1``/``reverse``; other ways run both ways;
+- each pair of consecutive nodes is an edge whose length is the GRS80 geodesic;
+- only the largest weakly connected piece is kept unless ``retain_all``;
+- speeds come from ``maxspeed`` (``mph`` converted, lane values ``|`` averaged; 0,
+  negative, over 300 or words are ignored with a warning naming the ways); an edge
+  without one gets ``hwy_speeds[class]``, else the mean of its class's edges,
+  else ``fallback_kph``, else the mean of the classes' means.
+
+Examples
+--------
+>>> import pathlib, tempfile
+>>> osm = pathlib.Path(tempfile.mkdtemp()) / "tiny.osm"
+>>> _ = osm.write_text('''<osm version="0.6">
+...   <node id="1" lat="37.0" lon="127.0"/><node id="2" lat="37.0" lon="127.01"/>
+...   <way id="9"><nd ref="1"/><nd ref="2"/>
+...     <tag k="highway" v="primary"/><tag k="maxspeed" v="60"/></way>
+... </osm>''')
+>>> net = read_road_network(osm, cache=False)
+>>> net.n_nodes, net.n_edges, net.node_id.tolist(), round(float(net.length_m[0]), 3)
+(2, 2, [1, 2], 890.117)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import warnings
+from array import array
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+import numpy as np
+import shapely
+from shapely import LineString
+
+from ._optional import require
+from .crs import GEOD, STORAGE_CRS
+from .errors import (
+    GeometryError,
+    InputError,
+    MissingDependencyError,
+    SandanGeoError,
+    SandanGeoWarning,
+    SchemaError,
+)
+from .progress import Progress
+from .roadcache import cached_network
+from .roadnet import RoadNetwork, csgraph
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+__all__ = [
+    "DRIVE_HIGHWAYS",
+    "MAX_ROAD_REFS",
+    "load_roads",
+    "read_road_network",
+    "road_graph_from_lines",
+    "road_graph_from_osm",
+]
+
+DRIVE_HIGHWAYS: frozenset[str] = frozenset(
+    {
+        "motorway",
+        "motorway_link",
+        "trunk",
+        "trunk_link",
+        "primary",
+        "primary_link",
+        "secondary",
+        "secondary_link",
+        "tertiary",
+        "tertiary_link",
+        "unclassified",
+        "residential",
+        "living_street",
+        "road",
+    }
+)
+"""OSM ``highway`` values kept by default: roads open to cars.
+
+The same classes as osmnx's ``network_type="drive"``: footways, paths, tracks,
+service roads (parking aisles, driveways) and roads under construction are left out.
+"""
+
+MAX_ROAD_REFS: int = 400_000_000
+"""Most way-node references of drivable roads read from one OSM file.
+
+About 16 bytes each while reading (6.4 GB at the bound); South Korea's whole
+drivable network has about 10⁷. A file past it (or a compressed file that
+expands to one) is refused rather than filling memory: clip it first
+(``osmium extract --bbox``)."""
+
+_OSM_SUFFIXES = (".osm", ".xml", ".osm.bz2", ".xml.bz2", ".osm.gz", ".osm.pbf", ".pbf")
+_LINE_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml", ".sqlite")
+_SHAPEFILE_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+_COORD_DIGITS = 7  # line endpoints equal to 1e-7 degrees (~1 cm) are one node
+_ONEWAY = frozenset({"yes", "true", "1", "-1", "reverse"})
+_REVERSED = frozenset({"-1", "reverse"})
+_SPEED_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_MPH = 1.609344
+_NO_COORD = 2**31 - 1  # libosmium's undefined coordinate
+
+
+# --------------------------------------------------------------------------- the entry point
+
+
+def read_road_network(
+    path: str | os.PathLike[str],
+    *,
+    highways: Collection[str] | None = DRIVE_HIGHWAYS,
+    hwy_speeds: Mapping[str, float] | None = None,
+    fallback_kph: float | None = None,
+    retain_all: bool = False,
+    layer: str | int | None = None,
+    speed_field: str | None = None,
+    length_field: str | None = None,
+    node_fields: tuple[str, str] | None = None,
+    directed: bool = False,
+    cache: bool = True,
+    cache_dir: str | os.PathLike[str] | None = None,
+    progress: bool | None = None,
+) -> RoadNetwork:
+    """Read a road file into a :class:`~sandan_geo.roadnet.RoadNetwork`, choosing by suffix.
+
+    OpenStreetMap (``.osm``, ``.xml``, ``.osm.bz2``, ``.osm.gz``, ``.osm.pbf``):
+    streamed with pyosmium (see the module's notes for the rules). Road lines
+    (``.gpkg``, ``.shp``, ``.geojson``, ``.json``, ``.fgb``, ``.gml``, ``.sqlite``):
+    read with pyogrio, each line an edge from its first vertex to its last.
+    The result is cached under :func:`~sandan_geo.roadcache.road_cache_dir`,
+    keyed by the file's SHA-256 and the options; ``meta`` records ``source``,
+    ``source_sha256``, ``cache`` and ``cache_path``.
+
+    Parameters
+    ----------
+    path
+        The road file (for a shapefile, its ``.shp``).
+    highways
+        OSM: ``highway`` values to keep; ``None`` keeps every way with one.
+    hwy_speeds
+        OSM: speed (km/h) per highway class for roads without ``maxspeed``.
+    fallback_kph
+        Speed for roads with none (OSM: classes with no ``maxspeed`` anywhere
+        and not in ``hwy_speeds``; lines: rows with no valid speed).
+    retain_all
+        OSM: keep every disconnected piece, not only the largest.
+    layer, speed_field, length_field, node_fields, directed
+        Road lines: the layer; the field with the speed limit in km/h
+        (``MAX_SPD``); a field with the length in metres (default: the GRS80
+        length of the line); ``(from_field, to_field)`` node ids (default
+        ``F_NODE``/``T_NODE`` when both exist, else the lines' endpoints to 1e-7°);
+        whether a line runs only from its first vertex to its last
+        (``MOCT_LINK`` stores one link per direction).
+    cache, cache_dir
+        Use the disk cache; its folder.
+    progress
+        Show a progress line on standard error; ``None``: only on a terminal.
+
+    Raises
+    ------
+    InputError
+        The file is missing or unreadable, has no drivable road, lacks a named
+        field, or has more than :data:`MAX_ROAD_REFS` road node references.
+    MissingDependencyError
+        pyosmium is not installed (``pip install 'sandan-geo[roads]'``).
+
+    Examples
+    --------
+    >>> read_road_network("roads.csv")
+    Traceback (most recent call last):
+    ...
+    sandan_geo.errors.InputError: roads.csv: cannot tell the road file's format from its suffix; give .osm, .xml, .osm.bz2, .xml.bz2, .osm.gz, .osm.pbf, .pbf (OpenStreetMap) or .gpkg, .shp, .geojson, .json, .fgb, .gml, .sqlite (road lines)
+    """
+    name = Path(path).name.lower()
+    if name.endswith(_OSM_SUFFIXES):
+        p = _existing(path)
+        params: dict[str, Any] = {
+            "highways": None if highways is None else sorted(highways),
+            "hwy_speeds": None if hwy_speeds is None else sorted(hwy_speeds.items()),
+            "fallback_kph": fallback_kph,
+            "retain_all": retain_all,
+        }
+        return cached_network(
+            p,
+            [p],
+            "osm",
+            params,
+            lambda: _read_osm(
+                p,
+                highways=highways,
+                hwy_speeds=hwy_speeds,
+                fallback_kph=fallback_kph,
+                retain_all=retain_all,
+                progress=progress,
+            ),
+            cache=cache,
+            cache_dir=cache_dir,
+        )
+    if name.endswith(_LINE_SUFFIXES):
+        p = _existing(path)
+        files = [p]
+        if p.suffix.lower() == ".shp":
+            files = [p.with_suffix(s) for s in _SHAPEFILE_SIDECARS if p.with_suffix(s).is_file()]
+        params = {
+            "layer": layer,
+            "speed_field": speed_field,
+            "length_field": length_field,
+            "node_fields": node_fields,
+            "directed": directed,
+            "fallback_kph": fallback_kph,
+        }
+        return cached_network(
+            p,
+            files,
+            "lines",
+            params,
+            lambda: _read_lines_network(
+                p,
+                layer=layer,
+                speed_field=speed_field,
+                length_field=length_field,
+                node_fields=node_fields,
+                directed=directed,
+                fallback_kph=fallback_kph,
+                progress=progress,
+            ),
+            cache=cache,
+            cache_dir=cache_dir,
+        )
+    raise InputError(
+        "cannot tell the road file's format from its suffix",
+        path=str(path),
+        hint=f"give {', '.join(_OSM_SUFFIXES)} (OpenStreetMap) or "
+        f"{', '.join(_LINE_SUFFIXES)} (road lines)",
+    )
+
+
+def _existing(path: str | os.PathLike[str]) -> Path:
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("road file not found", path=str(p), hint="check the path")
+    return p
+
+
+# --------------------------------------------------------------------------- OpenStreetMap
+
+
+def _import_osmium() -> Any:
+    try:
+        import osmium
+    except ImportError as err:
+        raise MissingDependencyError(
+            "reading OpenStreetMap files needs the osmium package (pyosmium); install it "
+            "with pip install 'sandan-geo[roads]' (or pip install osmium)"
+        ) from err
+    return osmium
+
+
+class _Ways:
+    """The drivable ways of a file as flat arrays (refs and coordinates, 1e-7°)."""
+
+    def __init__(self) -> None:
+        self.ref = array("q")
+        self.x = array("i")
+        self.y = array("i")
+        self.start = array("q", [0])  # way k's nodes: ref[start[k]:start[k + 1]]
+        self.way_id = array("q")
+        self.klass: list[str] = []
+        self.speed = array("d")  # NaN: no maxspeed
+        self.oneway = array("b")  # 0 both ways, 1 as drawn, -1 against
+        self.bad_speed: list[int] = []
+
+
+def _read_osm(
+    p: Path,
+    *,
+    highways: Collection[str] | None,
+    hwy_speeds: Mapping[str, float] | None,
+    fallback_kph: float | None,
+    retain_all: bool,
+    progress: bool | None,
+) -> RoadNetwork:
+    osmium = _import_osmium()
+    keep = None if highways is None else frozenset(highways)
+    ways = _Ways()
+    bar = Progress(f"reading {p.name}", unit="roads", enabled=progress)
+    limit = MAX_ROAD_REFS
+    try:
+        fp = (
+            osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY)
+            .with_locations()
+            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+            .with_filter(osmium.filter.KeyFilter("highway"))
+        )
+        with bar:
+            for w in fp:
+                tags = w.tags
+                klass = tags.get("highway")
+                if keep is not None and klass not in keep:
+                    continue
+                if tags.get("access") in ("no", "private") or tags.get("area") == "yes":
+                    continue
+                nodes = list(w.nodes)
+                if len(nodes) < 2:
+                    continue
+                try:
+                    xs = [n.x for n in nodes]
+                    ys = [n.y for n in nodes]
+                except osmium.InvalidLocationError:  # a node missing from the file
+                    xs = [n.x if n.location.valid() else _NO_COORD for n in nodes]
+                    ys = [n.y if n.location.valid() else _NO_COORD for n in nodes]
+                ways.ref.extend([n.ref for n in nodes])
+                ways.x.extend(xs)
+                ways.y.extend(ys)
+                ways.start.append(len(ways.ref))
+                ways.way_id.append(w.id)
+                ways.klass.append(klass)
+                ways.speed.append(_maxspeed(tags.get("maxspeed"), w.id, ways.bad_speed))
+                oneway = tags.get("oneway")
+                if oneway in _ONEWAY or tags.get("junction") == "roundabout":
+                    ways.oneway.append(-1 if oneway in _REVERSED else 1)
+                else:
+                    ways.oneway.append(0)
+                bar.advance()
+                if len(ways.ref) > limit:
+                    raise InputError(
+                        f"the file holds over {limit:,} road node references; reading it "
+                        "would not fit in memory",
+                        path=str(p),
+                        hint="clip the extract to the region first, e.g. osmium extract --bbox",
+                    )
+            bar.set("building the network")
+            net = _osm_network(p, ways, hwy_speeds, fallback_kph, retain_all)
+    except SandanGeoError:
+        raise
+    except (RuntimeError, ValueError, OverflowError, osmium.InvalidLocationError) as err:
+        # libosmium on a malformed or truncated file (its C++ exceptions arrive as these)
+        kind = "pbf" if p.name.lower().endswith(".pbf") else "XML"
+        raise InputError(
+            f"not a readable OSM {kind} file ({err})",
+            path=str(p),
+            hint="give an OpenStreetMap extract (.osm, .osm.bz2 or .osm.pbf)",
+        ) from err
+    return net
+
+
+def _maxspeed(value: str | None, way_id: int, bad: list[int]) -> float:
+    """A ``maxspeed`` tag in km/h; NaN if absent; NaN and noted in ``bad`` if unusable."""
+    if value is None:
+        return math.nan
+    numbers = [float(m.replace(",", ".")) for m in _SPEED_NUMBER.findall(value)]
+    if not numbers or min(numbers) <= 0 or max(numbers) > 300:
+        bad.append(way_id)
+        return math.nan
+    speed = sum(numbers) / len(numbers)
+    return speed * _MPH if "mph" in value.lower() else speed
+
+
+def _osm_network(
+    p: Path,
+    ways: _Ways,
+    hwy_speeds: Mapping[str, float] | None,
+    fallback_kph: float | None,
+    retain_all: bool,
+) -> RoadNetwork:
+    if ways.bad_speed:
+        unique = sorted(set(ways.bad_speed))
+        shown = ", ".join(str(w) for w in unique[:10]) + (" …" if len(unique) > 10 else "")
+        warnings.warn(
+            f"{p.name}: way(s) {shown}: maxspeed gives no usable speed (0, negative, over "
+            "300 or not a number); those roads take their class's speed",
+            SandanGeoWarning,
+            stacklevel=5,
+        )
+    ref = np.frombuffer(ways.ref, dtype=np.int64)
+    if ref.size == 0:
+        raise SchemaError(
+            "the OSM file has no drivable road",
+            path=str(p),
+            field="highway",
+            hint="it needs ways tagged highway= (roads open to cars); "
+            "pass highways=None to keep all",
+        )
+    x = np.frombuffer(ways.x, dtype=np.int32)
+    y = np.frombuffer(ways.y, dtype=np.int32)
+    start = np.frombuffer(ways.start, dtype=np.int64)
+    n_ways = len(start) - 1
+    way_of = np.repeat(np.arange(n_ways), np.diff(start))
+    # Segments: consecutive references within a way.
+    last = np.zeros(ref.size, dtype=bool)
+    last[start[1:] - 1] = True
+    seg = np.flatnonzero(~last)
+    a, b = seg, seg + 1
+    seg_way = way_of[a]
+    # A reference to a node missing from the file has no location: drop its segments.
+    valid = (x != _NO_COORD) & (y != _NO_COORD)
+    ok = valid[a] & valid[b] & (ref[a] != ref[b])
+    a, b, seg_way = a[ok], b[ok], seg_way[ok]
+    oneway = np.frombuffer(ways.oneway, dtype=np.int8)[seg_way]
+    fwd = oneway >= 0
+    back = oneway <= 0
+    tail_pos = np.concatenate([a[fwd], b[back]])
+    head_pos = np.concatenate([b[fwd], a[back]])
+    edge_way = np.concatenate([seg_way[fwd], seg_way[back]])
+    if tail_pos.size == 0:
+        raise SchemaError(
+            "the OSM file has no drivable road with two located nodes",
+            path=str(p),
+            field="highway",
+            hint="check that the extract holds the ways' nodes",
+        )
+    used = np.concatenate([tail_pos, head_pos])
+    node_id, first, inverse = np.unique(ref[used], return_index=True, return_inverse=True)
+    pos = used[first]
+    lon = x[pos] / 1e7
+    lat = y[pos] / 1e7
+    tail = inverse[: tail_pos.size]
+    head = inverse[tail_pos.size :]
+    if not retain_all:
+        keep_nodes = _largest_weak_piece(len(node_id), tail, head)
+        if keep_nodes is not None:
+            new = np.cumsum(keep_nodes) - 1
+            keep_edges = keep_nodes[tail]
+            tail, head, edge_way = (
+                new[tail[keep_edges]],
+                new[head[keep_edges]],
+                edge_way[keep_edges],
+            )
+            node_id, lon, lat = node_id[keep_nodes], lon[keep_nodes], lat[keep_nodes]
+    _, _, length = GEOD.inv(lon[tail], lat[tail], lon[head], lat[head])
+    length = np.asarray(length, dtype=np.float64)
+    speed = _impute_speeds(p, ways, edge_way, hwy_speeds, fallback_kph)
+    time_s = np.full(len(length), np.nan) if speed is None else length * 3.6 / speed
+    way_ids = np.frombuffer(ways.way_id, dtype=np.int64)
+    return RoadNetwork.from_arrays(
+        node_id,
+        lon,
+        lat,
+        tail,
+        head,
+        length,
+        time_s,
+        way=way_ids[edge_way],
+        meta={"kind": "osm", "crs": STORAGE_CRS},
+    )
+
+
+def _largest_weak_piece(n: int, tail: np.ndarray, head: np.ndarray) -> np.ndarray | None:
+    """A mask of the nodes of the largest weakly connected piece; ``None`` if all one piece."""
+    sparse = require("scipy.sparse", "scipy", extra="roads")
+    graph = sparse.csr_matrix((np.ones(len(tail)), (tail, head)), shape=(n, n))
+    count, labels = csgraph().connected_components(graph, directed=True, connection="weak")
+    if count <= 1:
+        return None
+    biggest = int(np.argmax(np.bincount(labels)))
+    mask: np.ndarray = labels == biggest
+    return mask
+
+
+def _impute_speeds(
+    p: Path,
+    ways: _Ways,
+    edge_way: np.ndarray,
+    hwy_speeds: Mapping[str, float] | None,
+    fallback_kph: float | None,
+) -> np.ndarray | None:
+    """Each edge's speed (km/h) by the module's rules; ``None`` (and a warning) if none is known."""
+    speed = np.frombuffer(ways.speed, dtype=np.float64)[edge_way]
+    klass_names, klass_of_way = np.unique(np.array(ways.klass, dtype=object), return_inverse=True)
+    klass = np.asarray(klass_of_way)[edge_way]
+    known = np.isfinite(speed)
+    if known.all():
+        return np.asarray(speed, dtype=np.float64)
+    sums = np.bincount(klass[known], weights=speed[known], minlength=len(klass_names))
+    counts = np.bincount(klass[known], minlength=len(klass_names))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    user = dict(hwy_speeds or {})
+    for i, name in enumerate(klass_names):
+        if name in user:
+            means[i] = float(user[name])
+    if fallback_kph is not None:
+        means = np.where(np.isnan(means), float(fallback_kph), means)
+    if np.isnan(means).all():
+        warnings.warn(
+            f"{p.name}: no road has a maxspeed tag, so travel times are unknown; "
+            "pass hwy_speeds or fallback_kph to have them",
+            SandanGeoWarning,
+            stacklevel=5,
+        )
+        return None
+    means = np.where(np.isnan(means), np.nanmean(means), means)
+    out: np.ndarray = np.where(known, speed, means[klass])
+    return out
+
+
+# --------------------------------------------------------------------------- road lines
+
+
+def _read_lines(p: Path, layer: str | int | None, columns: Sequence[str]) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+    import pyogrio
+
+    try:
+        info = pyogrio.read_info(p, layer=layer)
+        have = [str(c) for c in info["fields"]]
+        wanted = [c for c in columns if c in have]
+        gdf = gpd.read_file(p, layer=layer, columns=wanted, engine="pyogrio")
+    except Exception as err:  # pyogrio raises its own errors for unreadable files
+        raise InputError(
+            f"cannot read road lines ({err})", path=str(p), hint="give a GeoPackage or shapefile"
+        ) from err
+    gdf.attrs["all_fields"] = have
+    if gdf.crs is None:
+        x0, y0, x1, y1 = gdf.total_bounds
+        if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+            raise GeometryError(
+                "the road file has no CRS and its coordinates are not degrees",
+                path=str(p),
+                hint="give it a CRS (a .prj beside a shapefile), e.g. EPSG:5179",
+            )
+        warnings.warn(
+            f"{p.name} has no CRS; assuming WGS84 longitude/latitude",
+            SandanGeoWarning,
+            stacklevel=6,
+        )
+        gdf = gdf.set_crs(STORAGE_CRS)
+    return gdf.to_crs(STORAGE_CRS)
+
+
+def _as_lines(geom: Any) -> list[LineString]:
+    """A feature's road line(s): one line, or the parts of a multi-line that do not join.
+
+    Parts that do not join end to end stay separate roads: joining them would add a
+    straight segment that is no road (a shortcut across a river, say).
+    """
+    if geom is None or geom.is_empty:
+        return []
+    if isinstance(geom, LineString):
+        return [geom]
+    if geom.geom_type == "MultiLineString":
+        merged = shapely.line_merge(geom)
+        if isinstance(merged, LineString):
+            return [merged]
+        return [
+            g for g in shapely.get_parts(merged) if isinstance(g, LineString) and not g.is_empty
+        ]
+    return []
+
+
+def _read_lines_network(
+    p: Path,
+    *,
+    layer: str | int | None,
+    speed_field: str | None,
+    length_field: str | None,
+    node_fields: tuple[str, str] | None,
+    directed: bool,
+    fallback_kph: float | None,
+    progress: bool | None,
+) -> RoadNetwork:
+    bar = Progress(f"reading {p.name}", unit="lines", enabled=progress)
+    with bar:
+        bar.set("reading features")
+        wanted = [f for f in (speed_field, length_field, *(node_fields or ())) if f is not None]
+        gdf = _read_lines(p, layer, [*wanted, "F_NODE", "T_NODE"])
+        fields: list[str] = gdf.attrs["all_fields"]
+        if node_fields is None and {"F_NODE", "T_NODE"} <= set(fields):
+            node_fields = ("F_NODE", "T_NODE")
+        named = [f for f in (speed_field, length_field, *(node_fields or ())) if f is not None]
+        missing = [f for f in named if f not in fields]
+        if missing:
+            raise SchemaError(
+                f"the road file has no field(s) {', '.join(missing)}",
+                path=str(p),
+                field=missing[0],
+                hint=f"its fields are: {', '.join(fields)}",
+            )
+        bar.set("building the network")
+        rows, good = _line_rows(p, gdf, node_fields)
+        bar.advance(len(rows))
+        return _lines_network(
+            p, gdf, rows, good, speed_field, length_field, node_fields, directed, fallback_kph
+        )
+
+
+def _line_rows(
+    p: Path, gdf: gpd.GeoDataFrame, node_fields: tuple[str, str] | None
+) -> tuple[list[int], list[LineString]]:
+    rows: list[int] = []
+    good: list[LineString] = []
+    split: list[int] = []  # features whose parts do not join
+    skipped = 0
+    geoms = gdf.geometry.to_numpy()
+    simple = shapely.get_type_id(geoms) == 1  # LineString
+    for i, g in enumerate(geoms):
+        if simple[i] and not g.is_empty:
+            rows.append(i)
+            good.append(g)
+            continue
+        parts = _as_lines(g)
+        if not parts:
+            skipped += 1
+            continue
+        if len(parts) > 1:
+            split.append(i)
+            if node_fields is not None:  # which part joins which node cannot be told
+                continue
+        rows.extend([i] * len(parts))
+        good.extend(parts)
+    if not rows:
+        raise SchemaError("the road file has no lines", path=str(p), hint="give road lines")
+    if skipped:
+        warnings.warn(
+            f"{p.name}: {skipped} feature(s) are not lines and were skipped",
+            SandanGeoWarning,
+            stacklevel=6,
+        )
+    if split:
+        shown = ", ".join(str(i + 1) for i in split[:10]) + (" …" if len(split) > 10 else "")
+        what = (
+            "skipped (with node fields, which part joins which node cannot be told)"
+            if node_fields is not None
+            else "kept as separate roads, not joined by a straight segment"
+        )
+        warnings.warn(
+            f"{p.name}: feature(s) {shown}: multi-lines whose parts do not join; {what}",
+            SandanGeoWarning,
+            stacklevel=6,
+        )
+    return rows, good
+
+
+def _lines_network(
+    p: Path,
+    gdf: gpd.GeoDataFrame,
+    rows: list[int],
+    good: list[LineString],
+    speed_field: str | None,
+    length_field: str | None,
+    node_fields: tuple[str, str] | None,
+    directed: bool,
+    fallback_kph: float | None,
+) -> RoadNetwork:
+    row_arr = np.asarray(rows, dtype=np.int64)
+    lines = np.array(good, dtype=object)
+    one_part = len(set(rows)) == len(rows)
+    if length_field is not None and (node_fields is not None or one_part):
+        lengths = gdf[length_field].to_numpy(dtype=float)[row_arr]
+    else:  # a feature's stated length cannot be shared among its parts: measure them
+        lengths = _geodesic_lengths(lines)
+    speeds = _speeds(gdf, row_arr, speed_field, fallback_kph, p)
+    coords, owner = shapely.get_coordinates(lines, return_index=True)
+    counts = np.bincount(owner, minlength=len(lines))
+    ends = np.cumsum(counts)
+    begins = ends - counts
+    first_xy = coords[begins]
+    last_xy = coords[ends - 1]
+    if node_fields is not None:
+        from_ids = gdf[node_fields[0]].to_numpy()[row_arr]
+        to_ids = gdf[node_fields[1]].to_numpy()[row_arr]
+        all_ids = np.concatenate([from_ids, to_ids])
+        if all_ids.dtype == object:
+            all_ids = all_ids.astype(str)
+        node_id, first, inverse = np.unique(all_ids, return_index=True, return_inverse=True)
+        both_xy = np.vstack([first_xy, last_xy])
+        lon, lat = both_xy[first, 0], both_xy[first, 1]
+    else:
+        both_xy = np.vstack([first_xy, last_xy])
+        keys = np.round(both_xy, _COORD_DIGITS)
+        _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        order = np.argsort(first, kind="stable")  # number nodes by first appearance
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        inverse = rank[inverse]
+        first = first[order]
+        node_id = np.arange(len(first), dtype=np.int64)
+        lon, lat = both_xy[first, 0], both_xy[first, 1]
+    m = len(lines)
+    tail, head = inverse[:m], inverse[m:]
+    interior = np.ones(len(coords), dtype=bool)
+    interior[begins] = False
+    interior[ends - 1] = False
+    inner_counts = np.maximum(counts - 2, 0)
+    gptr = np.zeros(m + 1, dtype=np.int64)
+    np.cumsum(inner_counts, out=gptr[1:])
+    gxy = coords[interior]
+    time_s = None if speeds is None else lengths * 3.6 / speeds
+    if not directed:
+        rev_xy = _reversed_ranges(gptr, gxy)
+        tail, head = np.concatenate([tail, head]), np.concatenate([head, tail])
+        lengths = np.concatenate([lengths, lengths])
+        time_s = None if time_s is None else np.concatenate([time_s, time_s])
+        gptr = np.concatenate([gptr, gptr[1:] + gptr[-1]])
+        gxy = np.vstack([gxy, rev_xy])
+        row_arr = np.concatenate([row_arr, row_arr])
+    return RoadNetwork.from_arrays(
+        node_id,
+        lon,
+        lat,
+        tail,
+        head,
+        lengths,
+        time_s,
+        geom_ptr=gptr,
+        geom_xy=gxy,
+        way=row_arr,
+        meta={"kind": "lines", "crs": STORAGE_CRS},
+    )
+
+
+def _reversed_ranges(ptr: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Each range ``xy[ptr[i]:ptr[i+1]]`` reversed in place of itself."""
+    if len(xy) == 0:
+        return xy.copy()
+    counts = np.diff(ptr)
+    starts = np.repeat(ptr[:-1], counts)
+    ends = np.repeat(ptr[1:], counts)
+    k = np.arange(len(xy))
+    out: np.ndarray = xy[starts + ends - 1 - k]
+    return out
+
+
+def _geodesic_lengths(lines: np.ndarray) -> np.ndarray:
+    """GRS80 length of each line, all segments in one vectorised call."""
+    coords, index = shapely.get_coordinates(lines, return_index=True)
+    same = index[1:] == index[:-1]
+    _, _, seg = GEOD.inv(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1])
+    seg = np.where(same, seg, 0.0)
+    out = np.zeros(len(lines))
+    np.add.at(out, index[:-1], seg)
+    return out
+
+
+def _speeds(
+    gdf: gpd.GeoDataFrame,
+    rows: np.ndarray,
+    speed_field: str | None,
+    fallback_kph: float | None,
+    p: Path,
+) -> np.ndarray | None:
+    if speed_field is None:
+        return None if fallback_kph is None else np.full(len(rows), float(fallback_kph))
+    import pandas as pd
+
+    raw: np.ndarray = np.asarray(pd.to_numeric(gdf[speed_field], errors="coerce"), dtype=float)[
+        rows
+    ]
+    valid = np.isfinite(raw) & (raw > 0)
+    if valid.all():
+        return raw
+    if fallback_kph is not None:
+        fill = float(fallback_kph)
+    elif valid.any():
+        fill = float(raw[valid].mean())
+    else:
+        warnings.warn(
+            f"{p.name}: field {speed_field} has no valid speed, so travel times are unknown; "
+            "pass fallback_kph to have them",
+            SandanGeoWarning,
+            stacklevel=6,
+        )
+        return None
+    return np.where(valid, raw, fill)
+
+
+# --------------------------------------------------------------------------- networkx views
+
+
+def road_graph_from_osm(
+    path: str | os.PathLike[str],
+    *,
+    highways: Collection[str] | None = DRIVE_HIGHWAYS,
+    hwy_speeds: Mapping[str, float] | None = None,
+    fallback_kph: float | None = None,
+    retain_all: bool = False,
+    simplify: bool = False,
+    cache: bool = True,
+    cache_dir: str | os.PathLike[str] | None = None,
+    progress: bool | None = None,
+) -> nx.MultiDiGraph:
+    """Load an OpenStreetMap file as a networkx road graph (the export of :func:`read_road_network`).
+
+    The same reading as :func:`read_road_network`, then
+    :meth:`RoadNetwork.to_networkx <sandan_geo.roadnet.RoadNetwork.to_networkx>`:
+    nodes with ``x``, ``y``; edges with ``length`` (GRS80 geodesic, m),
+    ``speed_kph`` and ``travel_time`` (s) where known, and ``osmid`` (the way).
+    ``G.graph`` records ``source``, ``source_sha256``, ``cache`` and
+    ``cache_path``. For many sites, pass :func:`read_road_network`'s network to
+    :class:`~sandan_geo.road.RoadMetric` instead: it holds no Python object per node.
+
+    ``simplify`` merges chains of degree-2 nodes with osmnx (smaller, but sites
+    then snap only onto the merged edges' straight chords' vertices).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> osm = pathlib.Path(tempfile.mkdtemp()) / "tiny.osm"
+    >>> _ = osm.write_text('''<osm version="0.6">
+    ...   <node id="1" lat="37.0" lon="127.0"/><node id="2" lat="37.0" lon="127.01"/>
+    ...   <way id="9"><nd ref="1"/><nd ref="2"/>
+    ...     <tag k="highway" v="primary"/><tag k="maxspeed" v="60"/></way>
+    ... </osm>''')
+    >>> G = road_graph_from_osm(osm, cache=False)
+    >>> e = G.edges[1, 2, 0]
+    >>> len(G), G.number_of_edges(), round(e["length"], 3), round(e["travel_time"], 3)
+    (2, 2, 890.117, 53.407)
+    """
+    if Path(path).name.lower().endswith(_LINE_SUFFIXES):
+        raise InputError(
+            "not an OpenStreetMap file", path=str(path), hint="use road_graph_from_lines"
+        )
+    net = read_road_network(
+        path,
+        highways=highways,
+        hwy_speeds=hwy_speeds,
+        fallback_kph=fallback_kph,
+        retain_all=retain_all,
+        cache=cache,
+        cache_dir=cache_dir,
+        progress=progress,
+    )
+    G = net.to_networkx()
+    if simplify:
+        G = _simplify(G)
+    return G
+
+
+def _simplify(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    try:
+        import osmnx as ox
+    except ImportError as err:
+        raise MissingDependencyError(
+            "simplify=True needs the osmnx package; install it with "
+            "pip install 'sandan-geo[roads]' (or pip install osmnx)"
+        ) from err
+    for _, _, d in G.edges(data=True):
+        d.setdefault("osmid", -1)
+    H: nx.MultiDiGraph = ox.simplify_graph(G)
+    for _, _, d in H.edges(data=True):
+        for key in ("length", "travel_time"):
+            if isinstance(d.get(key), list):
+                d[key] = float(sum(d[key]))
+        if "geometry" in d:
+            d["length"] = float(GEOD.geometry_length(d["geometry"]))
+    return H
+
+
+def road_graph_from_lines(
+    path: str | os.PathLike[str],
+    *,
+    layer: str | int | None = None,
+    speed_field: str | None = None,
+    length_field: str | None = None,
+    node_fields: tuple[str, str] | None = None,
+    directed: bool = False,
+    fallback_kph: float | None = None,
+    cache: bool = True,
+    cache_dir: str | os.PathLike[str] | None = None,
+    progress: bool | None = None,
+) -> nx.MultiDiGraph:
+    """Load a file of road lines as a networkx road graph (the export of :func:`read_road_network`).
+
+    Each line is an edge from its first vertex to its last; see
+    :func:`read_road_network` for the options. Edges carry ``length``, ``row``
+    (the feature's index), ``geometry`` where the line has interior vertices,
+    and ``speed_kph``/``travel_time`` with speeds.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import geopandas as gpd
+    >>> from shapely import LineString
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "links.gpkg"
+    >>> gpd.GeoDataFrame({"F_NODE": ["A", "B"], "T_NODE": ["B", "C"], "MAX_SPD": [60, 80]},
+    ...                  geometry=[LineString([(127.0, 37.0), (127.01, 37.0)]),
+    ...                            LineString([(127.01, 37.0), (127.02, 37.0)])],
+    ...                  crs="EPSG:4326").to_file(f)
+    >>> G = road_graph_from_lines(f, speed_field="MAX_SPD", directed=True, cache=False)
+    >>> sorted(G.nodes), [round(d["length"], 1) for _, _, d in G.edges(data=True)]
+    (['A', 'B', 'C'], [890.1, 890.1])
+    """
+    if not Path(path).name.lower().endswith(_LINE_SUFFIXES):
+        raise InputError(
+            "not a file of road lines",
+            path=str(path),
+            hint=f"give {', '.join(_LINE_SUFFIXES)}, or use road_graph_from_osm",
+        )
+    net = read_road_network(
+        path,
+        layer=layer,
+        speed_field=speed_field,
+        length_field=length_field,
+        node_fields=node_fields,
+        directed=directed,
+        fallback_kph=fallback_kph,
+        cache=cache,
+        cache_dir=cache_dir,
+        progress=progress,
+    )
+    return net.to_networkx()
+
+
+def load_roads(path: str | os.PathLike[str], **kwargs: Any) -> nx.MultiDiGraph:
+    """Load a road graph as networkx, choosing the reader by the file's suffix.
+
+    ``.osm``, ``.xml``, ``.osm.bz2``, ``.osm.pbf``: :func:`road_graph_from_osm`;
+    ``.gpkg``, ``.shp``, ``.geojson``, ``.json``, ``.fgb``, ``.gml``, ``.sqlite``:
+    :func:`road_graph_from_lines`. Keyword arguments go to the reader. For
+    large networks use :func:`read_road_network` (arrays, no networkx).
+
+    Raises
+    ------
+    InputError
+        Another suffix, or whatever the reader raises.
+
+    Examples
+    --------
+    >>> load_roads("roads.csv")
+    Traceback (most recent call last):
+    ...
+    sandan_geo.errors.InputError: roads.csv: cannot tell the road file's format from its suffix; give .osm, .xml, .osm.bz2, .xml.bz2, .osm.gz, .osm.pbf, .pbf (OpenStreetMap) or .gpkg, .shp, .geojson, .json, .fgb, .gml, .sqlite (road lines)
+    """
+    name = Path(path).name.lower()
+    if name.endswith(_OSM_SUFFIXES):
+        return road_graph_from_osm(path, **kwargs)
+    if name.endswith(_LINE_SUFFIXES):
+        return road_graph_from_lines(path, **kwargs)
+    raise InputError(
+        "cannot tell the road file's format from its suffix",
+        path=str(path),
+        hint=f"give {', '.join(_OSM_SUFFIXES)} (OpenStreetMap) or "
+        f"{', '.join(_LINE_SUFFIXES)} (road lines)",
+    )
