@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 from pathlib import Path
 
 import networkx as nx
@@ -302,3 +303,172 @@ def test_bad_input(grid: nx.MultiDiGraph) -> None:
     far = site("far", fwd(pts[0, 0], 225.0, 5000.0))
     with pytest.raises(InputError, match=r"site 'far'.*from the nearest road,"):
         road_matrix([a, far], grid)
+
+
+# --------------------------------------------------------------------------- snapping onto edges
+
+
+def test_a_site_beside_an_edge_snaps_to_its_nearest_point(grid: nx.MultiDiGraph) -> None:
+    pts = grid_points()
+    # 200 m north of the middle of the edge (0,1)-(0,2), a row that runs east.
+    middle = fwd(pts[0, 1], 90.0, 500.0)
+    beside = site("beside", fwd(middle, 0.0, 200.0))
+    road = RoadMetric(grid)
+    entries = road.entries(beside)
+    assert {(e.tail, e.head) for e in entries} == {(2, 3), (3, 2)}  # both directions
+    assert all(e.snap_m == pytest.approx(200.0, abs=0.05) for e in entries)
+    assert all(e.fraction == pytest.approx(0.5, abs=1e-4) for e in entries)
+    d = road.distance(beside, site("c02", pts[0, 2]))
+    assert d.detail["snap_from_m"] == pytest.approx(200.0, abs=0.05)
+    assert d.detail["network_m"] == pytest.approx(500.0, abs=0.1)  # half the edge, no node
+    assert d.detail["from_edge"] == (2, 3)
+    # Two sites beside one edge meet along it, through no junction.
+    other = site("other", fwd(fwd(pts[0, 1], 90.0, 800.0), 180.0, 100.0))
+    along = road.distance(beside, other)
+    assert along.detail["from_node"] is None and along.detail["to_node"] is None
+    assert along.detail["network_m"] == pytest.approx(300.0, abs=0.1)
+
+
+def test_every_site_off_the_road_is_named_at_once(grid: nx.MultiDiGraph) -> None:
+    pts = grid_points()
+    far = [site(f"far{i}", fwd(pts[0, 0], 225.0, 3000.0 + 500 * i)) for i in range(3)]
+    with pytest.raises(InputError, match=r"3 sites are farther .*'far0'.*'far1'.*'far2'"):
+        road_matrix([site("a", pts[0, 0]), *far], grid)
+
+
+def test_a_route_beyond_the_first_search_bound_is_still_exact() -> None:
+    """A 150 km road: the search widens four-fold until the route is inside its bound."""
+    G = nx.Graph()
+    p = (127.0, 35.0)
+    G.add_node(0, x=p[0], y=p[1])
+    for i in range(1, 151):
+        p = fwd(p, 0.0, 1000.0)
+        G.add_node(i, x=p[0], y=p[1])
+        G.add_edge(i - 1, i, length=1000.0)
+    a = site("a", (127.0, 35.0))
+    b = site("b", (G.nodes[150]["x"], G.nodes[150]["y"]))
+    road = RoadMetric(G)
+    assert road.distance(a, b).value_m == pytest.approx(150_000.0, abs=1e-6)
+    assert road.distance(b, a).value_m == pytest.approx(150_000.0, abs=1e-6)
+
+
+@st.composite
+def random_networks(draw: st.DrawFn) -> tuple[nx.Graph, list[Site]]:
+    """A random road network on a 2 km square and sites around it, some off the road."""
+    directed = draw(st.booleans())
+    G = nx.DiGraph() if directed else nx.Graph()
+    n = draw(st.integers(3, 12))
+    for i in range(n):
+        G.add_node(
+            i,
+            x=round(127.0 + draw(st.integers(0, 20)) / 1000, 7),
+            y=round(37.0 + draw(st.integers(0, 20)) / 1000, 7),
+        )
+    for _ in range(draw(st.integers(2, 25))):
+        u, v = draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))
+        if u == v:
+            continue
+        straight = sg.crs.geodesic_m(
+            (G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])
+        )
+        G.add_edge(u, v, length=straight * draw(st.floats(1.0, 1.5)), speed_kph=50.0)
+    if G.number_of_edges() == 0:
+        G.add_edge(0, 1, length=500.0, speed_kph=50.0)
+    sites = [
+        site(
+            f"s{k}",
+            (
+                127.0 + draw(st.integers(-2, 22)) / 1000,
+                37.0 + draw(st.integers(-2, 22)) / 1000,
+            ),
+        )
+        for k in range(draw(st.integers(2, 5)))
+    ]
+    return G, sites
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=random_networks())
+def test_matrix_equals_the_metric_on_random_networks(case: tuple[nx.Graph, list[Site]]) -> None:
+    G, sites = case
+    road = RoadMetric(G, max_snap_m=5000)
+    frame = road_matrix(sites, road)
+    rows = {(r.a, r.b): r for r in frame.itertuples()}
+    for a, b in itertools.permutations(sites, 2):
+        try:
+            d = road.distance(a, b)
+        except InputError as err:
+            assert "no road path" in str(err)
+            assert (a.key, b.key) not in rows
+            continue
+        r = rows[a.key, b.key]
+        assert r.network_km * 1000 == pytest.approx(d.value_m, rel=1e-9, abs=1e-9)
+        assert r.minutes == pytest.approx(d.minutes, rel=1e-9, abs=1e-9)
+        # No route is shorter than the straight line between the two snap points.
+        assert d.value_m >= sg.crs.geodesic_m(d.from_point, d.to_point) - 1e-3
+    if not G.is_directed():  # two-way roads: the same both ways
+        for (a, b), r in rows.items():
+            assert rows[b, a].network_km == pytest.approx(r.network_km, rel=1e-9, abs=1e-12)
+
+
+# --------------------------------------------------------------------------- pairs, candidates, Parquet
+
+
+def test_pairs_within_and_candidates_by_road_use_the_metric(
+    grid: nx.MultiDiGraph, tmp_path: Path
+) -> None:
+    sites = grid_sites()
+    road = RoadMetric(grid, weight="travel_time")
+    pairs = sg.pairs_within(sites, 2.0, metric=road)
+    assert list(pairs.columns) == ["a", "b", "distance_km", "distance_back_km", "metric"]
+    keys = [s.key for s in sites]
+    by_key = {s.key: s for s in sites}
+    seen = set()
+    for r in pairs.itertuples():
+        assert keys.index(r.a) < keys.index(r.b)
+        seen.add((r.a, r.b))
+        there = road.distance(by_key[r.a], by_key[r.b]).value_km
+        back = road.distance(by_key[r.b], by_key[r.a]).value_km
+        assert r.distance_km == pytest.approx(there if there <= 2.0 else math.nan, nan_ok=True)
+        assert r.distance_back_km == pytest.approx(back if back <= 2.0 else math.nan, nan_ok=True)
+    for a, b in itertools.combinations(sites, 2):
+        near = min(road.distance(a, b).value_km, road.distance(b, a).value_km) <= 2.0
+        assert ((a.key, b.key) in seen) == near
+    out = sg.pairs_within(sites, 2.0, metric=road, out=tmp_path / "p.parquet")
+    import pandas as pd
+
+    assert len(pd.read_parquet(out)) == len(pairs)
+    hub = sites[0]
+    ranked = sg.candidates(hub, sites[1:], 3.0, metric=road)
+    for r in ranked.itertuples():
+        assert r.distance_km == pytest.approx(road.distance(hub, by_key[r.key]).value_km)
+    within = {s.key for s in sites[1:] if road.distance(hub, s).value_km <= 3.0}
+    assert set(ranked["key"]) == within
+
+
+def test_matrix_to_parquet_from_chosen_sources(grid: nx.MultiDiGraph, tmp_path: Path) -> None:
+    import io
+
+    import pandas as pd
+
+    sites = grid_sites()
+    road = RoadMetric(grid)
+    full = road_matrix(sites, road, max_km=3.0)
+    err = io.StringIO()
+    sys.stderr, saved = err, sys.stderr
+    try:
+        path = road_matrix(sites, road, max_km=3.0, out=tmp_path / "m.parquet", progress=True)
+    finally:
+        sys.stderr = saved
+    assert "road matrix:" in err.getvalue() and f"{len(sites)}/{len(sites)} sites" in err.getvalue()
+    back = pd.read_parquet(path)
+    assert back.values.tolist() == full.values.tolist()
+    some = road_matrix(sites, road, max_km=3.0, sources=["wide", "c00"])
+    assert set(some["a"]) <= {"wide", "c00"}
+    assert sorted(some.values.tolist()) == sorted(
+        full[full.a.isin(["wide", "c00"])].values.tolist()
+    )
+    with pytest.raises(InputError, match="not a .parquet file"):
+        road_matrix(sites, road, out=tmp_path / "m.csv")
+    with pytest.raises(InputError, match="source site 'nope'"):
+        road_matrix(sites, road, sources=["nope"])

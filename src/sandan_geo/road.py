@@ -178,7 +178,8 @@ class RoadMetric:
 
     Examples
     --------
-    A site off the road joins it at the nearest point of the nearest edge:
+    A site off the road joins it at the nearest point of the nearest edge (an edge
+    is straight in EPSG:5179, as a road between two nodes runs on the ground):
 
     >>> import networkx as nx
     >>> from sandan_geo.model import Site
@@ -190,7 +191,7 @@ class RoadMetric:
     >>> b = Site(key="b", name_ko="나", lon=127.1, lat=37.0)
     >>> d = road.distance(a, b)
     >>> round(d.detail["snap_from_m"], 1), round(d.detail["network_m"], 1), round(d.value_m, 1)
-    (1109.8, 4450.0, 5559.8)
+    (1108.6, 4450.0, 5558.6)
     >>> far = Site(key="far", name_ko="먼곳", lon=127.0, lat=37.1)
     >>> road.distance(far, b)
     Traceback (most recent call last):
@@ -278,7 +279,7 @@ class RoadMetric:
         >>> nx.set_node_attributes(G, 37.0, "y")
         >>> nx.set_edge_attributes(G, 890.0, "length")
         >>> s = Site(key="s", name_ko="단지", lon=127.015, lat=37.0)
-        >>> [(e.tail, e.head, round(e.fraction, 6), round(e.snap_m, 3))
+        >>> [(e.tail, e.head, round(e.fraction, 6), round(e.snap_m, 1))
         ...  for e in RoadMetric(G).entries(s)]
         [(1, 2, 0.5, 0.0), (2, 1, 0.5, 0.0)]
         """

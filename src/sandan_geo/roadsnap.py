@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -79,70 +80,105 @@ class EdgeIndex:
         spatial = require("scipy.spatial", "scipy", extra="roads")
         self.net = net
         to_planar = transformer(STORAGE_CRS, PLANAR_CRS)
+        nx_, ny_ = to_planar.transform(net.lon, net.lat)
+        self._nx = np.asarray(nx_, dtype=np.float64)
+        self._ny = np.asarray(ny_, dtype=np.float64)
         m = net.n_edges
-        # Every edge's vertices: first node, interior vertices, last node.
-        inner = np.diff(net.geom_ptr)
-        counts = inner + 2
-        starts = np.zeros(m + 1, dtype=np.int64)
-        np.cumsum(counts, out=starts[1:])
-        total = int(starts[-1])
-        lon = np.empty(total)
-        lat = np.empty(total)
-        tails = net.tails
-        lon[starts[:-1]] = net.lon[tails]
-        lat[starts[:-1]] = net.lat[tails]
-        lon[starts[1:] - 1] = net.lon[net.indices]
-        lat[starts[1:] - 1] = net.lat[net.indices]
-        if len(net.geom_xy):
-            owner = np.repeat(np.arange(m), inner)
-            pos = starts[:-1][owner] + 1 + (np.arange(len(owner)) - net.geom_ptr[:-1][owner])
-            lon[pos] = net.geom_xy[:, 0]
-            lat[pos] = net.geom_xy[:, 1]
-        x, y = to_planar.transform(lon, lat)
-        x = np.asarray(x)
-        y = np.asarray(y)
-        seg_ok = np.ones(max(total - 1, 0), dtype=bool)
-        seg_ok[starts[1:-1] - 1] = False  # no segment from one edge's last vertex to the next's
-        s0 = np.flatnonzero(seg_ok)
-        seg_edge = np.repeat(np.arange(m), counts - 1)
-        dx = x[s0 + 1] - x[s0]
-        dy = y[s0 + 1] - y[s0]
-        seg_len = np.hypot(dx, dy)
-        # Planar length along the edge at each segment's start, and each edge's total.
-        cum = np.cumsum(seg_len)
-        before = cum - seg_len
-        edge_first_seg = np.zeros(m + 1, dtype=np.int64)
-        np.cumsum(counts - 1, out=edge_first_seg[1:])
-        offset = before[edge_first_seg[:-1]] if m else np.empty(0)
-        self._edge_len = np.bincount(seg_edge, weights=seg_len, minlength=m)
-        seg_at = before - offset[seg_edge]
+        tails, heads = net.tails.astype(np.int64), net.indices.astype(np.int64)
+        straight = np.diff(net.geom_ptr) == 0
+        # A two-way road is two directed edges on one line: index one, find the other
+        # by its end nodes (straight edges only; an edge with its own vertices stands alone).
+        key = tails * net.n_nodes + heads
+        order = np.argsort(key, kind="stable")
+        sorted_key = key[order]
+        back = heads * net.n_nodes + tails
+        at = np.minimum(np.searchsorted(sorted_key, back), max(m - 1, 0))
+        has_back = straight & (m > 0) & (sorted_key[at] == back)
+        twin = np.where(has_back, order[at], -1)
+        has_back &= straight[np.maximum(twin, 0)]
+        twin = np.where(has_back, twin, -1)
+        indexed = ~has_back | (tails <= heads)
+        self._twin = twin
+        # Segments: straight edges from their nodes; others through their own vertices.
+        e_straight = np.flatnonzero(indexed & straight)
+        xs0, ys0 = self._nx[tails[e_straight]], self._ny[tails[e_straight]]
+        xs1, ys1 = self._nx[heads[e_straight]], self._ny[heads[e_straight]]
+        seg_edge = [e_straight]
+        seg_at = [np.zeros(len(e_straight))]
+        seg_xy = [(xs0, ys0, xs1, ys1)]
+        self._edge_len = np.zeros(m)
+        self._edge_len[e_straight] = np.hypot(xs1 - xs0, ys1 - ys0)
+        e_curved = np.flatnonzero(indexed & ~straight)
+        if len(e_curved):
+            cx0, cy0, cx1, cy1, c_edge, c_at, c_len = self._curved(e_curved, to_planar)
+            seg_edge.append(c_edge)
+            seg_at.append(c_at)
+            seg_xy.append((cx0, cy0, cx1, cy1))
+            self._edge_len[e_curved] = c_len
+        edge = np.concatenate(seg_edge)
+        at0 = np.concatenate(seg_at)
+        x0 = np.concatenate([q[0] for q in seg_xy])
+        y0 = np.concatenate([q[1] for q in seg_xy])
+        x1 = np.concatenate([q[2] for q in seg_xy])
+        y1 = np.concatenate([q[3] for q in seg_xy])
+        seg_len = np.hypot(x1 - x0, y1 - y0)
         # Cut long segments into pieces of at most PIECE_M.
         pieces = np.maximum(np.ceil(seg_len / PIECE_M), 1).astype(np.int64)
-        seg_of_piece = np.repeat(np.arange(len(s0)), pieces)
-        k = np.arange(len(seg_of_piece)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
-        f0 = k / pieces[seg_of_piece]
-        f1 = (k + 1) / pieces[seg_of_piece]
-        base = s0[seg_of_piece]
-        ddx, ddy = dx[seg_of_piece], dy[seg_of_piece]
-        self._x0 = x[base] + f0 * ddx
-        self._y0 = y[base] + f0 * ddy
-        end = f1 >= 1.0  # the segment's own last vertex, exactly
-        self._x1 = np.where(end, x[base + 1], x[base] + f1 * ddx)
-        self._y1 = np.where(end, y[base + 1], y[base] + f1 * ddy)
-        self._edge = seg_edge[seg_of_piece]
-        self._at = seg_at[seg_of_piece] + f0 * seg_len[seg_of_piece]  # along the edge, m
-        # Lon/lat of each piece's ends, to place a hit without a projection round trip.
-        self._lon0 = lon[base] + f0 * (lon[base + 1] - lon[base])
-        self._lat0 = lat[base] + f0 * (lat[base + 1] - lat[base])
-        self._lon1 = np.where(end, lon[base + 1], lon[base] + f1 * (lon[base + 1] - lon[base]))
-        self._lat1 = np.where(end, lat[base + 1], lat[base] + f1 * (lat[base + 1] - lat[base]))
+        if bool((pieces == 1).all()):
+            self._x0, self._y0, self._x1, self._y1 = x0, y0, x1, y1
+            self._edge, self._at = edge, at0
+        else:
+            seg = np.repeat(np.arange(len(edge)), pieces)
+            k = np.arange(len(seg)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+            f0 = k / pieces[seg]
+            f1 = (k + 1) / pieces[seg]
+            dx, dy = (x1 - x0)[seg], (y1 - y0)[seg]
+            end = f1 >= 1.0  # the segment's own last vertex, exactly
+            self._x0 = x0[seg] + f0 * dx
+            self._y0 = y0[seg] + f0 * dy
+            self._x1 = np.where(end, x1[seg], x0[seg] + f1 * dx)
+            self._y1 = np.where(end, y1[seg], y0[seg] + f1 * dy)
+            self._edge = edge[seg]
+            self._at = at0[seg] + f0 * seg_len[seg]
         mid = np.column_stack([(self._x0 + self._x1) / 2, (self._y0 + self._y1) / 2])
-        self._half = (
-            float(np.max(np.hypot(self._x1 - self._x0, self._y1 - self._y0)) / 2)
-            if len(mid)
-            else 0.0
+        lengths = np.hypot(self._x1 - self._x0, self._y1 - self._y0)
+        self._half = float(lengths.max() / 2) if len(lengths) else 0.0
+        self._tree = spatial.cKDTree(mid, copy_data=False) if len(mid) else None
+
+    def _curved(self, edges: np.ndarray, to_planar: Any) -> tuple[np.ndarray, ...]:
+        """Segments of edges with interior vertices: ends, edge, offset along it, edge length."""
+        net = self.net
+        inner = np.diff(net.geom_ptr)[edges]
+        counts = inner + 2
+        starts = np.zeros(len(edges) + 1, dtype=np.int64)
+        np.cumsum(counts, out=starts[1:])
+        total = int(starts[-1])
+        x = np.empty(total)
+        y = np.empty(total)
+        x[starts[:-1]] = self._nx[net.tails[edges]]
+        y[starts[:-1]] = self._ny[net.tails[edges]]
+        x[starts[1:] - 1] = self._nx[net.indices[edges]]
+        y[starts[1:] - 1] = self._ny[net.indices[edges]]
+        owner = np.repeat(np.arange(len(edges)), inner)
+        src = np.repeat(net.geom_ptr[:-1][edges], inner) + (
+            np.arange(len(owner)) - np.repeat(np.cumsum(inner) - inner, inner)
         )
-        self._tree = spatial.cKDTree(mid) if len(mid) else None
+        rank = np.arange(len(owner)) - np.repeat(np.cumsum(inner) - inner, inner)
+        pos = starts[:-1][owner] + 1 + rank
+        gx, gy = to_planar.transform(net.geom_xy[src, 0], net.geom_xy[src, 1])
+        x[pos] = gx
+        y[pos] = gy
+        ok = np.ones(total - 1, dtype=bool)
+        ok[starts[1:-1] - 1] = False  # no segment from one edge's last vertex to the next's
+        s0 = np.flatnonzero(ok)
+        seg_owner = np.repeat(np.arange(len(edges)), counts - 1)
+        seg_len = np.hypot(x[s0 + 1] - x[s0], y[s0 + 1] - y[s0])
+        cum = np.cumsum(seg_len) - seg_len
+        first = np.zeros(len(edges) + 1, dtype=np.int64)
+        np.cumsum(counts - 1, out=first[1:])
+        at = cum - cum[first[:-1]][seg_owner]
+        length = np.bincount(seg_owner, weights=seg_len, minlength=len(edges))
+        return x[s0], y[s0], x[s0 + 1], y[s0 + 1], edges[seg_owner], at, length
 
     @property
     def n_pieces(self) -> int:
@@ -179,28 +215,32 @@ class EdgeIndex:
             e = int(self._edge[piece])
             if e in out:
                 continue
-            sj = float(s[j])
-            length = float(self._edge_len[e])
-            piece_len = math.hypot(
-                self._x1[piece] - self._x0[piece], self._y1[piece] - self._y0[piece]
-            )
-            along = float(self._at[piece]) + sj * piece_len
-            fraction = _fraction(along, length)
-            lonlat = self._point(e, piece, sj, fraction)
-            out[e] = EdgeHit(e, fraction, float(d[j]), lonlat)
+            along = float(self._at[piece]) + float(s[j]) * self._piece_len(piece)
+            out[e] = self._hit(e, along, float(d[j]), piece, float(s[j]))
+            twin = int(self._twin[e])
+            if twin >= 0 and twin not in out:
+                h = out[e]
+                out[twin] = EdgeHit(twin, _reverse(h.fraction), h.distance_m, h.lonlat)
         return list(out.values())
 
-    def _point(self, e: int, piece: int, s: float, fraction: float) -> tuple[float, float]:
+    def _piece_len(self, piece: int) -> float:
+        return math.hypot(self._x1[piece] - self._x0[piece], self._y1[piece] - self._y0[piece])
+
+    def _hit(self, e: int, along: float, dist: float, piece: int, s: float) -> EdgeHit:
+        fraction = _fraction(along, float(self._edge_len[e]))
         net = self.net
         if fraction <= 0.0:
             u = int(net.tails[e])
-            return (float(net.lon[u]), float(net.lat[u]))
-        if fraction >= 1.0:
+            lonlat = (float(net.lon[u]), float(net.lat[u]))
+        elif fraction >= 1.0:
             v = int(net.indices[e])
-            return (float(net.lon[v]), float(net.lat[v]))
-        lon = self._lon0[piece] + s * (self._lon1[piece] - self._lon0[piece])
-        lat = self._lat0[piece] + s * (self._lat1[piece] - self._lat0[piece])
-        return (float(lon), float(lat))
+            lonlat = (float(net.lon[v]), float(net.lat[v]))
+        else:
+            px = self._x0[piece] + s * (self._x1[piece] - self._x0[piece])
+            py = self._y0[piece] + s * (self._y1[piece] - self._y0[piece])
+            lon, lat = transformer(PLANAR_CRS, STORAGE_CRS).transform(px, py)
+            lonlat = (float(lon), float(lat))
+        return EdgeHit(e, fraction, dist, lonlat)
 
     def nearest_point(self, lon: float, lat: float) -> list[EdgeHit]:
         """The nearest point of the network to (lon, lat): one hit per edge through it.
@@ -270,20 +310,19 @@ class EdgeIndex:
             piece = int(pieces[j])
             e = int(self._edge[piece])
             s = self._param(piece, px, py)
-            piece_len = math.hypot(
-                self._x1[piece] - self._x0[piece], self._y1[piece] - self._y0[piece]
-            )
-            along = float(self._at[piece]) + s * piece_len
+            along = float(self._at[piece]) + s * self._piece_len(piece)
             if e not in first or along < first[e][0]:
                 first[e] = (along, piece, s)
             if e not in last or along > last[e][0]:
                 last[e] = (along, piece, s)
         out: list[EdgeHit] = []
         for e in sorted(first):
-            length = float(self._edge_len[e])
             for along, piece, s in sorted({first[e], last[e]}):
-                fraction = _fraction(along, length)
-                out.append(EdgeHit(e, fraction, 0.0, self._point(e, piece, s, fraction)))
+                h = self._hit(e, along, 0.0, piece, s)
+                out.append(h)
+                twin = int(self._twin[e])
+                if twin >= 0:
+                    out.append(EdgeHit(twin, _reverse(h.fraction), 0.0, h.lonlat))
         return out
 
 
@@ -294,3 +333,8 @@ def _fraction(along: float, length: float) -> float:
     if along >= length - _END_M:
         return 1.0
     return along / length
+
+
+def _reverse(fraction: float) -> float:
+    """The same point seen from the other direction of a two-way road."""
+    return 0.0 if fraction >= 1.0 else 1.0 if fraction <= 0.0 else 1.0 - fraction

@@ -1,0 +1,224 @@
+"""Streaming road files into arrays (sandan_geo.roadload, roadcache, progress).
+
+The OSM reader is held to osmnx's ``graph_from_xml`` (the reader it replaced) on
+random OSM files drawn by hypothesis: the same nodes, the same directed edges
+(one-way streets, ``oneway=-1``, roundabouts, parallel ways), the same largest
+piece, GRS80 lengths of the same node coordinates and osmnx's speed imputation.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pyproj import Geod
+from test_road import write_grid, write_osm
+
+import sandan_geo as sg
+from sandan_geo.progress import Progress
+from sandan_geo.roadnet import RoadNetwork
+
+GEOD = Geod(ellps="GRS80")
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("SANDAN_GEO_CACHE", str(tmp_path_factory.mktemp("sg-cache")))
+
+
+HIGHWAYS = ["primary", "residential", "footway", "service", "motorway"]
+ONEWAY = [None, "yes", "-1", "no", "reverse", "true"]
+
+
+@st.composite
+def osm_files(draw: st.DrawFn) -> tuple[dict[int, tuple[float, float]], list]:
+    n = draw(st.integers(2, 14))
+    nodes = {
+        i + 1: (
+            round(127.0 + draw(st.integers(0, 40)) / 1000, 7),
+            round(37.0 + draw(st.integers(0, 40)) / 1000, 7),
+        )
+        for i in range(n)
+    }
+    ways = []
+    for _ in range(draw(st.integers(1, 8))):
+        refs = draw(st.lists(st.integers(1, n), min_size=2, max_size=6))
+        tags = {"highway": draw(st.sampled_from(HIGHWAYS))}
+        oneway = draw(st.sampled_from(ONEWAY))
+        if oneway:
+            tags["oneway"] = oneway
+        if draw(st.booleans()):
+            tags["maxspeed"] = str(draw(st.sampled_from([30, 50, 60, 80, 100])))
+        if draw(st.integers(0, 9)) == 0:
+            tags["junction"] = "roundabout"
+        ways.append((refs, tags))
+    return nodes, ways
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=osm_files())
+def test_reader_builds_the_graph_osmnx_builds(
+    tmp_path_factory: pytest.TempPathFactory, case: tuple[dict, list]
+) -> None:
+    ox = pytest.importorskip("osmnx")
+    import networkx as nx
+
+    nodes, ways = case
+    path = write_osm(tmp_path_factory.mktemp("osm") / "r.osm", nodes, ways)
+    drive = sorted(sg.road.DRIVE_HIGHWAYS)
+    # osmnx, filtered and pruned as sandan_geo's old reader did.
+    try:
+        G = ox.graph_from_xml(path, simplify=False, retain_all=True)
+    except Exception:
+        G = nx.MultiDiGraph()
+    drop = [(u, v, k) for u, v, k, d in G.edges(keys=True, data=True) if d["highway"] not in drive]
+    G.remove_edges_from(drop)
+    G.remove_edges_from([(u, v, k) for u, v, k in G.edges(keys=True) if u == v])
+    G.remove_nodes_from(list(nx.isolates(G)))
+    if G.number_of_edges() == 0:
+        with pytest.raises(sg.SchemaError, match="no drivable road"):
+            sg.read_road_network(path, cache=False)
+        return
+    keep = max(nx.weakly_connected_components(G), key=len)
+    sizes = sorted(len(c) for c in nx.weakly_connected_components(G))
+    net = sg.read_road_network(path, cache=False)
+    if len(sizes) > 1 and sizes[-1] == sizes[-2]:
+        return  # two pieces of one size: which is "largest" is a tie, either is right
+    G.remove_nodes_from([n for n in G if n not in keep])
+    assert sorted(net.node_id.tolist()) == sorted(G.nodes)
+    ids = net.node_id.tolist()
+    ours = Counter(
+        (ids[u], ids[v]) for u, v in zip(net.tails.tolist(), net.indices.tolist(), strict=True)
+    )
+    theirs = Counter((u, v) for u, v in G.edges())
+    assert ours == theirs
+    # Lengths: GRS80 between the nodes; speeds as osmnx imputes them.
+    for e, (u, v) in enumerate(zip(net.tails.tolist(), net.indices.tolist(), strict=True)):
+        a, b = nodes[ids[u]], nodes[ids[v]]
+        assert net.length_m[e] == pytest.approx(GEOD.inv(*a, *b)[2], abs=1e-6)
+    if any("maxspeed" in d for _, _, d in G.edges(data=True)):
+        ox.routing.add_edge_speeds(G)
+        # Speeds as length / time; a zero-length edge (two nodes on one spot) takes 0 s.
+        zero = {(u, v) for u, v, d in G.edges(data=True) if nodes[u] == nodes[v]}
+        expected = Counter(
+            (u, v, round(d["speed_kph"], 6)) for u, v, d in G.edges(data=True) if (u, v) not in zero
+        )
+        got = Counter()
+        for e, (u, v) in enumerate(zip(net.tails.tolist(), net.indices.tolist(), strict=True)):
+            if (ids[u], ids[v]) in zero:
+                assert net.time_s[e] == 0.0
+            else:
+                speed = float(net.length_m[e]) * 3.6 / float(net.time_s[e])
+                got[ids[u], ids[v], round(speed, 6)] += 1
+        assert expected == got
+    else:
+        assert not net.has_time
+
+
+def test_pbf_xml_and_bz2_read_alike(tmp_path: Path) -> None:
+    import bz2
+
+    osmium = pytest.importorskip("osmium")
+    xml = write_grid(tmp_path / "grid.osm")
+    pbf = tmp_path / "grid.osm.pbf"
+    with osmium.SimpleWriter(str(pbf)) as writer:
+        for obj in osmium.FileProcessor(str(xml)):
+            writer.add(obj)
+    packed = tmp_path / "grid.osm.bz2"
+    packed.write_bytes(bz2.compress(xml.read_bytes()))
+    a, b, c = (sg.read_road_network(p, cache=False) for p in (xml, pbf, packed))
+    for other in (b, c):
+        assert np.array_equal(a.node_id, other.node_id)
+        assert np.array_equal(a.indptr, other.indptr) and np.array_equal(a.indices, other.indices)
+        assert np.array_equal(a.length_m, other.length_m)
+        assert np.array_equal(a.time_s, other.time_s)
+
+
+def test_cache_round_trip_keeps_every_array(tmp_path: Path) -> None:
+    path = write_grid(tmp_path / "grid.osm")
+    first = sg.read_road_network(path, cache_dir=tmp_path / "c")
+    again = sg.read_road_network(path, cache_dir=tmp_path / "c")
+    assert (first.meta["cache"], again.meta["cache"]) == ("miss", "hit")
+    assert again.meta["source_sha256"] == first.meta["source_sha256"]
+    for name in ("node_id", "lon", "lat", "indptr", "indices", "length_m", "time_s", "way"):
+        assert np.array_equal(getattr(first, name), getattr(again, name), equal_nan=True), name
+    assert Path(again.meta["cache_path"]).name.endswith(".roads.npz")
+
+
+def test_cache_entry_with_an_object_array_is_refused(tmp_path: Path) -> None:
+    """An entry holding a pickled object array is ignored (np.load without pickles)."""
+    path = write_grid(tmp_path / "grid.osm", n=2)
+    net = sg.read_road_network(path, cache_dir=tmp_path / "c")
+    entry = Path(net.meta["cache_path"])
+    ran = tmp_path / "ran"
+
+    class Boom:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return os.mkdir, (str(ran),)
+
+    arrays = {k: v for k, v in np.load(entry).items()}
+    arrays["node_id"] = np.array([Boom()], dtype=object)
+    with entry.open("wb") as f:
+        np.savez(f, **arrays)
+    with pytest.warns(sg.SandanGeoWarning, match="could not be read"):
+        again = sg.read_road_network(path, cache_dir=tmp_path / "c")
+    assert not ran.exists() and again.meta["cache"] == "miss"
+
+
+def test_lines_keep_their_vertices_and_directions(tmp_path: Path) -> None:
+    import geopandas as gpd
+    from shapely import LineString
+
+    f = tmp_path / "links.gpkg"
+    bent = LineString([(127.0, 37.0), (127.005, 37.004), (127.01, 37.0)])
+    gpd.GeoDataFrame(
+        {"MAX_SPD": [60, 80]},
+        geometry=[bent, LineString([(127.01, 37.0), (127.02, 37.0)])],
+        crs="EPSG:4326",
+    ).to_file(f)
+    net = sg.read_road_network(f, speed_field="MAX_SPD", cache=False)
+    assert net.n_nodes == 3 and net.n_edges == 4  # two lines, both ways
+    bent_edges = [e for e in range(net.n_edges) if net.geom_ptr[e + 1] > net.geom_ptr[e]]
+    assert len(bent_edges) == 2
+    for e in bent_edges:
+        coords = net.edge_coords(e)
+        assert coords.shape == (3, 2)
+        assert tuple(coords[1]) == (127.005, 37.004)  # the vertex, either way
+    length = GEOD.geometry_length(bent)
+    assert sorted(net.length_m.tolist())[-2:] == pytest.approx([length, length])
+    # The metric routes along the bend.
+    a = sg.Site(key="a", name_ko="가", lon=127.0, lat=37.0)
+    b = sg.Site(key="b", name_ko="나", lon=127.01, lat=37.0)
+    d = sg.RoadMetric(net).distance(a, b)
+    assert d.value_m == pytest.approx(length, abs=1e-6)
+    assert (127.005, 37.004) in d.path
+
+
+def test_progress_line_on_a_stream_and_silence_elsewhere(tmp_path: Path) -> None:
+    out = io.StringIO()
+    with Progress("reading x", unit="roads", total=4, enabled=True, stream=out) as p:
+        for _ in range(4):
+            p.advance()
+    text = out.getvalue()
+    assert "reading x:" in text and "4/4 roads" in text and "100%" in text and text.endswith("\n")
+    quiet = io.StringIO()
+    with Progress("reading x", stream=quiet) as p:  # a StringIO is no terminal
+        p.advance(3)
+    assert quiet.getvalue() == "" and p.count == 3
+
+
+def test_network_round_trips_through_networkx(tmp_path: Path) -> None:
+    net = sg.read_road_network(write_grid(tmp_path / "g.osm"), cache=False)
+    again = RoadNetwork.from_networkx(net.to_networkx())
+    order = np.argsort(again.node_id)
+    assert np.array_equal(again.node_id[order], net.node_id)
+    assert again.n_edges == net.n_edges
+    assert sorted(again.length_m.tolist()) == sorted(net.length_m.tolist())
+    assert math.isclose(float(np.nansum(again.time_s)), float(np.nansum(net.time_s)))
