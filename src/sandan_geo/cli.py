@@ -198,7 +198,7 @@ def _rule_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option(
         "--roads",
         type=click.Path(dir_okay=False),
-        help="Road data (.osm XML, or a road-line GeoPackage/shapefile) for --metric road "
+        help="Road data (.osm, .osm.pbf, or a road-line GeoPackage/shapefile) for --metric road "
         "and max_travel_time rules.",
     )(f)
     f = click.option(
@@ -339,7 +339,7 @@ def _use_roads(roads: str | None, metric: str | None) -> dict[str, sg.Metric]:
     globally); the ``--metric`` named is checked to exist."""
     local: dict[str, sg.Metric] = {}
     if roads is not None:
-        local["road"] = sg.RoadMetric(sg.load_roads(roads))
+        local["road"] = sg.RoadMetric(sg.read_road_network(roads))
     if metric is not None and metric not in local:
         sg.get_metric(metric)
     return local

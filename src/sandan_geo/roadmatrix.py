@@ -129,12 +129,14 @@ class _Targets:
         cost: list[float] = []
         other: list[float] = []
         site: list[int] = []
+        self.entry: list[Entry] = []
         for j, es in enumerate(entries):
             for v, (c, e) in sorted(metric.arrive_costs(es).items()):
                 node.append(v)
                 cost.append(c)
                 other.append(_other_into(metric, e, v))
                 site.append(j)
+                self.entry.append(e)
         self.node = np.asarray(node, dtype=np.int64)
         self.cost = np.asarray(cost, dtype=np.float64)
         self.other = np.asarray(other, dtype=np.float64)
@@ -172,8 +174,8 @@ def _tree_sums(
     start_other: dict[int, float],
     nodes: np.ndarray,
     where: np.ndarray,
-) -> np.ndarray:
-    """The other measure along the search tree from the root to each of ``nodes``.
+) -> tuple[np.ndarray, np.ndarray]:
+    """The other measure along the search tree to each of ``nodes``, and each route's first node.
 
     Pointer doubling over the settled nodes: each round adds the sum held by a
     node's current ancestor and jumps to that ancestor's ancestor, so a route of
@@ -182,7 +184,7 @@ def _tree_sums(
     n = metric.network.n_nodes
     settled = np.flatnonzero(np.isfinite(dist[:n]))
     if settled.size == 0:
-        return np.full(len(nodes), np.nan)
+        return np.full(len(nodes), np.nan), np.full(len(nodes), -1)
     where[settled] = np.arange(settled.size)
     parent = pred[settled].astype(np.int64)
     from_root = (parent == root) | (parent < 0) | (parent >= n)
@@ -193,19 +195,23 @@ def _tree_sums(
         value[inner] = _other_weight(metric)[edges]
     value[from_root] = [start_other.get(int(v), 0.0) for v in settled[from_root].tolist()]
     # acc[v]: the sum from v up to (not including) its ancestor anc[v]; -1: the root.
+    # top[v]: v's highest ancestor found so far (the route's first node, at the end).
     acc = value
     anc = np.where(from_root, -1, where[np.where(from_root, 0, parent)])
+    top = np.where(from_root, np.arange(settled.size), anc)
     while True:
         live = anc >= 0
         if not live.any():
             break
         up = np.where(live, anc, 0)
         acc = np.where(live, acc + acc[up], acc)
+        top = np.where(live, top[up], top)
         anc = np.where(live, anc[up], -1)
-    total = acc
-    out: np.ndarray = total[where[nodes]]
+    at = where[nodes]
+    out: np.ndarray = acc[at]
+    first: np.ndarray = settled[top[at]]
     where[settled] = -1
-    return out
+    return out, first
 
 
 def _pairs(
@@ -224,8 +230,6 @@ def _pairs(
     for j, es in enumerate(entries):
         for e in es:
             by_edge.setdefault(e.edge, []).append((j, e))
-    lon = np.array([s.lon for s in sites])
-    lat = np.array([s.lat for s in sites])
     keys = [s.key for s in sites]
     by_length = metric.weight == "length"
     batch = max(1, min(_ROWS_PER_BATCH, _CELLS_PER_BATCH // (n + len(rows) + 1)))
@@ -249,6 +253,7 @@ def _pairs(
             out_b: list[np.ndarray] = []
             out_cost: list[np.ndarray] = []
             out_other: list[np.ndarray] = []
+            ends: list[tuple[float, float, float, float]] = []  # route ends, lon/lat
             for r, i in enumerate(chunk):
                 d_row = dist[r]
                 cost = d_row[targets.node] + targets.cost
@@ -267,6 +272,10 @@ def _pairs(
                 via_node[site_j] = node
                 end_other = np.full(len(sites), np.nan)
                 end_other[site_j] = t_other
+                end_entry: list[Entry | None] = [None] * len(sites)
+                for j, k in zip(site_j.tolist(), pick.tolist(), strict=True):
+                    end_entry[j] = targets.entry[k]
+                start_entry: list[Entry | None] = [None] * len(sites)
                 direct_other = np.full(len(sites), np.nan)
                 for ea in entries[i]:
                     for j, eb in by_edge.get(ea.edge, ()):
@@ -280,6 +289,7 @@ def _pairs(
                         if c < best_full[j]:  # as RoadMetric.distance: a junction route wins a tie
                             best_full[j] = c
                             via_node[j] = -1
+                            start_entry[j], end_entry[j] = ea, eb
                             direct_other[j] = (
                                 _conn_other(metric, ea.snap_m)
                                 + (eb.fraction - ea.fraction)
@@ -296,7 +306,7 @@ def _pairs(
                         start_other = {
                             v: _other_from(metric, e, v) for v, (_, e) in starts[r].items()
                         }
-                        sums = _tree_sums(
+                        sums, firsts_at = _tree_sums(
                             metric,
                             d_row,
                             pred[r],
@@ -306,10 +316,16 @@ def _pairs(
                             where,
                         )
                         other[routed] = sums + end_other[js][routed]
+                        for j, v in zip(js[routed].tolist(), firsts_at.tolist(), strict=True):
+                            start_entry[j] = starts[r][v][1]
                     out_a.append(np.full(js.size, i, dtype=np.int64))
                     out_b.append(js)
                     out_cost.append(best_full[js])
                     out_other.append(other)
+                    for j in js.tolist():
+                        sa_, eb_ = start_entry[j], end_entry[j]
+                        assert sa_ is not None and eb_ is not None
+                        ends.append((*sa_.site_point, *eb_.site_point))
                 bar.advance()
             if not out_a:
                 continue
@@ -319,7 +335,8 @@ def _pairs(
                 value_m, seconds = cost, other
             else:
                 value_m, seconds = other, cost
-            _, _, straight = GEOD.inv(lon[ia], lat[ia], lon[ib], lat[ib])
+            xy = np.asarray(ends, dtype=np.float64).reshape(-1, 4)
+            _, _, straight = GEOD.inv(xy[:, 0], xy[:, 1], xy[:, 2], xy[:, 3])
             straight = np.asarray(straight, dtype=np.float64)
             with np.errstate(divide="ignore", invalid="ignore"):
                 detour = np.where(straight > 0, value_m / straight, np.nan)
@@ -389,7 +406,8 @@ def road_matrix(
     pandas.DataFrame or pathlib.Path
         Columns ``a``, ``b`` (site keys, ``a`` ≠ ``b``), ``network_km``,
         ``minutes`` (NaN when the roads have no times), ``straight_km`` (GRS80
-        geodesic between the sites' points) and ``detour`` (``network_km /
+        geodesic between the route's two ends, the footprint points the snaps start
+        from: the sites' points, or the nearest points of their outlines) and ``detour`` (``network_km /
         straight_km``; NaN for sites on one point). Pairs with no road path
         between them are left out. Rows are ordered by ``a`` then ``b`` in the
         order the sites were given. ``attrs`` holds the metric, the bounds and
