@@ -478,3 +478,72 @@ def test_matrix_to_parquet_from_chosen_sources(grid: nx.MultiDiGraph, tmp_path: 
         road_matrix(sites, road, out=tmp_path / "m.csv")
     with pytest.raises(InputError, match="source site 'nope'"):
         road_matrix(sites, road, sources=["nope"])
+
+
+def test_cli_roadmatrix(bay_file: Path, tmp_path: Path) -> None:
+    """`sandan-geo roadmatrix PLAN --roads FILE`: text, JSON, CSV and Parquet, same numbers."""
+    import json
+
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from sandan_geo.cli import cli
+
+    pts = bay_points()
+    plan_file = tmp_path / "bay.yaml"
+    plan_file.write_text(
+        "id: bay\nsites:\n"
+        f"  - {{key: a, name: 가, role: hub, lon: {pts[0][0]}, lat: {pts[0][1]}}}\n"
+        f"  - {{key: b, name: 나, role: linked_complex, lon: {pts[-1][0]}, lat: {pts[-1][1]}}}\n"
+        f"  - {{key: c, name: 다, role: linked_complex, lon: {pts[10][0]}, lat: {pts[10][1]}}}\n"
+        "links:\n  - {from: b, to: a, relation: 부품 공급}\n  - {from: c, to: a, relation: 물류}\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    base = ["roadmatrix", str(plan_file), "--roads", str(bay_file), "--max-km", "15"]
+    r = runner.invoke(cli, base)
+    assert r.exit_code == 0, r.output
+    assert "4 ordered pairs of 3 sites by road within 15 km (length)" in r.stdout
+    r = runner.invoke(cli, [*base, "--format", "json"])
+    doc = json.loads(r.stdout)
+    pairs = {(p["a"], p["b"]): p for p in doc["pairs"]}
+    assert set(pairs) == {("a", "c"), ("c", "a"), ("b", "c"), ("c", "b")}
+    assert pairs["a", "c"]["network_km"] == pytest.approx(10.0, abs=OSM_KM)
+    out = tmp_path / "m.parquet"
+    r = runner.invoke(cli, [*base, "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    back = pd.read_parquet(out)
+    assert sorted(zip(back.a, back.b, strict=True)) == sorted(pairs)
+    csv = tmp_path / "m.csv"
+    assert runner.invoke(cli, [*base, "-o", str(csv)]).exit_code == 0
+    assert csv.read_text(encoding="utf-8-sig").splitlines()[0].startswith("a,b,network_km")
+    r = runner.invoke(cli, ["roadmatrix", "--roads", str(bay_file)])
+    assert r.exit_code == 2 and "PLANS" in r.stderr
+    r = runner.invoke(cli, [*base, "--format", "parquet"])
+    assert r.exit_code == 2 and "parquet writes a file" in r.stderr
+
+
+def test_cli_candidates_by_road(bay_file: Path, tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from sandan_geo.cli import cli
+
+    pts = bay_points()
+    sites_file = tmp_path / "sites.yaml"
+    sites_file.write_text(
+        "sites:\n"
+        f"  - {{key: a, name: 가, lon: {pts[0][0]}, lat: {pts[0][1]}}}\n"
+        f"  - {{key: b, name: 나, lon: {pts[-1][0]}, lat: {pts[-1][1]}}}\n"
+        f"  - {{key: c, name: 다, lon: {pts[10][0]}, lat: {pts[10][1]}}}\n",
+        encoding="utf-8",
+    )
+    base = ["candidates", "a", "--sites", str(sites_file), "--max-km", "12", "--format", "json"]
+    straight = json.loads(CliRunner().invoke(cli, base).stdout)["candidates"]
+    assert {c["key"] for c in straight} == {"b", "c"}  # 4 km across the bay
+    r = CliRunner().invoke(cli, [*base, "--metric", "road", "--roads", str(bay_file)])
+    assert r.exit_code == 0, r.output
+    by_road = json.loads(r.stdout)["candidates"]
+    assert [(c["key"], c["metric"]) for c in by_road] == [("c", "road")]  # b is 20 km by road
+    assert by_road[0]["distance_km"] == pytest.approx(10.0, abs=OSM_KM)

@@ -11,6 +11,7 @@ one line on stderr; ``-v`` adds the traceback.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sys
@@ -670,7 +671,12 @@ def map_cmd(
     help="A sites file (YAML or GeoJSON); default: the built-in sites.",
 )
 @click.option("--max-km", type=float, required=True, help="How far from the hub (km).")
-@click.option("--metric", default="boundary", show_default=True, metavar="centroid|boundary")
+@click.option("--metric", default="boundary", show_default=True, metavar="centroid|boundary|road")
+@click.option(
+    "--roads",
+    type=click.Path(dir_okay=False),
+    help="Road data (.osm, .osm.pbf, road lines) for --metric road.",
+)
 @click.option("--plan", "plan_arg", help="A plan to test each candidate against (keeps_rules).")
 @click.option("--rules", "rules_arg", metavar="PRESET|FILE", help="Rules for --plan.")
 @click.option("--industries", help="Comma-separated industries to match instead of the hub's.")
@@ -683,6 +689,7 @@ def candidates_cmd(
     sites_file: str | None,
     max_km: float,
     metric: str,
+    roads: str | None,
     plan_arg: str | None,
     rules_arg: str | None,
     industries: str | None,
@@ -691,6 +698,7 @@ def candidates_cmd(
 ) -> None:
     """Sites within reach of HUB (a site key), nearest first, with shared industries."""
     fmt = _format_for(fmt, output, ("text", "json", "csv", "xlsx"))
+    measure: str | sg.Metric = _use_roads(roads, metric).get(metric, metric)
 
     sites = sg.load_sites(sites_file) if sites_file else sg.builtin_sites()
     if hub not in sites:
@@ -703,7 +711,7 @@ def candidates_cmd(
         sites[hub],
         sites,
         max_km,
-        metric=metric,
+        metric=measure,
         plan=plan,
         rules=_resolve_rules(rules_arg),
         industries=wanted,
@@ -737,6 +745,110 @@ def candidates_cmd(
             )
         if frame.empty:
             lines.append(f"No site within {max_km:g} km.")
+        text = "\n".join(lines) + "\n"
+    _emit(ctx, text, output)
+
+
+@cli.command("roadmatrix")
+@click.argument("plans", nargs=-1)
+@click.option(
+    "--roads",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="Road data: .osm, .osm.pbf, or road lines (GeoPackage/shapefile, e.g. MOCT_LINK).",
+)
+@click.option(
+    "--sites",
+    "sites_file",
+    type=click.Path(dir_okay=False),
+    help="Measure among every site of this file (YAML, GeoJSON, or the official layer) "
+    "instead of the PLANS' sites.",
+)
+@click.option("--max-km", type=float, help="Keep pairs at most this far by road (km).")
+@click.option("--max-minutes", type=float, help="Keep pairs at most this many minutes apart.")
+@click.option(
+    "--weight",
+    type=click.Choice(["length", "travel_time"]),
+    default="length",
+    show_default=True,
+    help="Route by the shortest (length) or the fastest (travel_time) road.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "csv", "xlsx", "parquet"]),
+    default=None,
+    help="Output format (default: from the -o suffix, else text); one row per ordered pair.",
+)
+@_output_option
+@click.pass_context
+def roadmatrix_cmd(
+    ctx: click.Context,
+    plans: tuple[str, ...],
+    roads: str,
+    sites_file: str | None,
+    max_km: float | None,
+    max_minutes: float | None,
+    weight: str,
+    fmt: str | None,
+    output: str | None,
+) -> None:
+    """Road distance and time between every pair of sites of PLANS (or of --sites).
+
+    Each row: from a, to b, network km, minutes, straight km between the route's ends
+    and the detour ratio. Long runs show progress on a terminal.
+    """
+    if output and output != "-" and output.lower().endswith(".parquet"):
+        fmt = fmt or "parquet"
+    if fmt == "parquet":
+        if not output or output == "-" or not output.lower().endswith(".parquet"):
+            raise click.UsageError("--format parquet writes a file: give -o FILE.parquet")
+    else:
+        fmt = _format_for(fmt, output, ("text", "json", "csv", "xlsx"))
+    if not plans and not sites_file:
+        raise click.UsageError("name one or more PLANS, or give --sites FILE")
+    sites: dict[str, sg.Site] = {}
+    if sites_file:
+        sites.update(sg.load_sites(sites_file))
+    for plan_arg in plans:
+        for member in sg.load_plan(plan_arg).sites:
+            sites.setdefault(member.key, member.site)
+    road = sg.RoadMetric(sg.read_road_network(roads), weight=weight)  # type: ignore[arg-type]
+    if fmt == "parquet":
+        sg.road_matrix(
+            list(sites.values()), road, max_km=max_km, max_minutes=max_minutes, out=output
+        )
+        if not ctx.obj.get("quiet"):
+            click.echo(f"wrote {output}", err=True)
+        return
+    frame = sg.road_matrix(list(sites.values()), road, max_km=max_km, max_minutes=max_minutes)
+    assert not isinstance(frame, str | os.PathLike)
+    if fmt == "json":
+        records = json.loads(frame.to_json(orient="records", force_ascii=False))
+        meta = {"roads": roads, "weight": weight, "max_km": max_km, "max_minutes": max_minutes}
+        text = json_text({**meta, "sites": len(sites), "pairs": records}) + "\n"
+    elif fmt in ("csv", "xlsx"):
+        _emit_table(ctx, frame, fmt, output, sheet="road matrix")
+        return
+    else:
+        bound = " and ".join(
+            b
+            for b in (
+                f"{max_km:g} km" if max_km is not None else "",
+                f"{max_minutes:g} min" if max_minutes is not None else "",
+            )
+            if b
+        )
+        head = f"{len(frame)} ordered pairs of {len(sites)} sites by road"
+        lines = [head + (f" within {bound}" if bound else "") + f" ({weight}):"]
+        for rec in frame.to_dict(orient="records"):
+            mins = float(rec["minutes"])
+            minutes = "-" if math.isnan(mins) else f"{mins:.1f} min"
+            lines.append(
+                f"  {_plain(str(rec['a'])):<24} -> {_plain(str(rec['b'])):<24} "
+                f"{rec['network_km']:8.3f} km  {minutes:>10}  "
+                f"straight {rec['straight_km']:7.3f} km  detour {rec['detour']:.2f}"
+            )
         text = "\n".join(lines) + "\n"
     _emit(ctx, text, output)
 
