@@ -141,6 +141,7 @@ class _Targets:
         self.cost = np.asarray(cost, dtype=np.float64)
         self.other = np.asarray(other, dtype=np.float64)
         self.site = np.asarray(site, dtype=np.int64)
+        self.point = np.array([e.site_point for e in self.entry], dtype=np.float64).reshape(-1, 2)
 
 
 def _other_weight(metric: RoadMetric) -> np.ndarray:
@@ -253,7 +254,7 @@ def _pairs(
             out_b: list[np.ndarray] = []
             out_cost: list[np.ndarray] = []
             out_other: list[np.ndarray] = []
-            ends: list[tuple[float, float, float, float]] = []  # route ends, lon/lat
+            ends: list[np.ndarray] = []  # route ends: lon, lat from and to
             for r, i in enumerate(chunk):
                 d_row = dist[r]
                 cost = d_row[targets.node] + targets.cost
@@ -272,10 +273,10 @@ def _pairs(
                 via_node[site_j] = node
                 end_other = np.full(len(sites), np.nan)
                 end_other[site_j] = t_other
-                end_entry: list[Entry | None] = [None] * len(sites)
-                for j, k in zip(site_j.tolist(), pick.tolist(), strict=True):
-                    end_entry[j] = targets.entry[k]
-                start_entry: list[Entry | None] = [None] * len(sites)
+                # The route's two ends (footprint points), for the straight line.
+                end_pt = np.full((len(sites), 2), np.nan)
+                end_pt[site_j] = targets.point[pick]
+                start_pt = np.full((len(sites), 2), np.nan)
                 direct_other = np.full(len(sites), np.nan)
                 for ea in entries[i]:
                     for j, eb in by_edge.get(ea.edge, ()):
@@ -289,7 +290,8 @@ def _pairs(
                         if c < best_full[j]:  # as RoadMetric.distance: a junction route wins a tie
                             best_full[j] = c
                             via_node[j] = -1
-                            start_entry[j], end_entry[j] = ea, eb
+                            start_pt[j] = ea.site_point
+                            end_pt[j] = eb.site_point
                             direct_other[j] = (
                                 _conn_other(metric, ea.snap_m)
                                 + (eb.fraction - ea.fraction)
@@ -316,16 +318,16 @@ def _pairs(
                             where,
                         )
                         other[routed] = sums + end_other[js][routed]
-                        for j, v in zip(js[routed].tolist(), firsts_at.tolist(), strict=True):
-                            start_entry[j] = starts[r][v][1]
+                        first_nodes = np.array(sorted(starts[r]), dtype=np.int64)
+                        first_pts = np.array(
+                            [starts[r][v][1].site_point for v in first_nodes.tolist()]
+                        ).reshape(-1, 2)
+                        start_pt[js[routed]] = first_pts[np.searchsorted(first_nodes, firsts_at)]
                     out_a.append(np.full(js.size, i, dtype=np.int64))
                     out_b.append(js)
                     out_cost.append(best_full[js])
                     out_other.append(other)
-                    for j in js.tolist():
-                        sa_, eb_ = start_entry[j], end_entry[j]
-                        assert sa_ is not None and eb_ is not None
-                        ends.append((*sa_.site_point, *eb_.site_point))
+                    ends.append(np.hstack([start_pt[js], end_pt[js]]))
                 bar.advance()
             if not out_a:
                 continue
@@ -335,7 +337,7 @@ def _pairs(
                 value_m, seconds = cost, other
             else:
                 value_m, seconds = other, cost
-            xy = np.asarray(ends, dtype=np.float64).reshape(-1, 4)
+            xy = np.vstack(ends)
             _, _, straight = GEOD.inv(xy[:, 0], xy[:, 1], xy[:, 2], xy[:, 3])
             straight = np.asarray(straight, dtype=np.float64)
             with np.errstate(divide="ignore", invalid="ignore"):
