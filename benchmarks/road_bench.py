@@ -8,8 +8,8 @@ rest 30 km/h streets. Steps timed (seconds, one run each, wall clock):
 
 - ``osm_write``: the grid written as OSM XML (one way per row and column);
 - ``osm_load_cold``: ``road_graph_from_osm`` with an empty cache (parse, filter,
-  GRS80 lengths, speeds, pickle written);
-- ``osm_load_cached``: the same call again, the graph unpickled from the cache;
+  GRS80 lengths, speeds, cache entry written);
+- ``osm_load_cached``: the same call again, the network read from the cache;
 - ``nx_build``: the same graph built directly with networkx (the ``RoadMetric(G)``
   route for a graph you already have);
 - ``metric_init``: ``RoadMetric(G)`` (node table, EPSG:5179 index, successor lists);
