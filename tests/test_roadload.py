@@ -222,3 +222,32 @@ def test_network_round_trips_through_networkx(tmp_path: Path) -> None:
     assert again.n_edges == net.n_edges
     assert sorted(again.length_m.tolist()) == sorted(net.length_m.tolist())
     assert math.isclose(float(np.nansum(again.time_s)), float(np.nansum(net.time_s)))
+
+
+def test_lines_read_page_by_page_give_the_same_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import geopandas as gpd
+    from shapely import LineString, MultiLineString
+
+    from sandan_geo import roadload
+
+    rng = np.random.default_rng(7)
+    lines = []
+    for _ in range(23):
+        x, y = 127.0 + rng.integers(0, 6) / 100, 37.0 + rng.integers(0, 6) / 100
+        lines.append(LineString([(x, y), (x + 0.01, y), (x + 0.01, y + 0.01)]))
+    lines[5] = MultiLineString([[(127.2, 37.2), (127.21, 37.2)], [(127.3, 37.2), (127.31, 37.2)]])
+    f = tmp_path / "lines.gpkg"
+    gpd.GeoDataFrame(
+        {"MAX_SPD": rng.integers(0, 3, 23) * 30}, geometry=lines, crs="EPSG:4326"
+    ).to_file(f)
+    with pytest.warns(sg.SandanGeoWarning, match=r"feature\(s\) 6: multi-lines"):
+        whole = sg.read_road_network(f, speed_field="MAX_SPD", cache=False)
+    monkeypatch.setattr(roadload, "_PAGE", 4)
+    with pytest.warns(sg.SandanGeoWarning, match=r"feature\(s\) 6: multi-lines"):
+        paged = sg.read_road_network(f, speed_field="MAX_SPD", cache=False)
+    for name in ("node_id", "lon", "lat", "indptr", "indices", "length_m", "time_s", "way"):
+        assert np.array_equal(getattr(whole, name), getattr(paged, name)), name
+    assert np.array_equal(whole.geom_xy, paged.geom_xy)
+    assert sorted(set(paged.way.tolist())) == list(range(23))  # every feature, by its row

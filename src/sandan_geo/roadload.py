@@ -536,34 +536,51 @@ def _impute_speeds(
 # --------------------------------------------------------------------------- road lines
 
 
-def _read_lines(p: Path, layer: str | int | None, columns: Sequence[str]) -> gpd.GeoDataFrame:
-    import geopandas as gpd
+_PAGE = 100_000  # features read at a time from a file of road lines
+
+
+def _lines_info(p: Path, layer: str | int | None) -> tuple[list[str], int, Any]:
+    """The file's fields, feature count and CRS, without reading its features."""
     import pyogrio
 
     try:
         info = pyogrio.read_info(p, layer=layer)
-        have = [str(c) for c in info["fields"]]
-        wanted = [c for c in columns if c in have]
-        gdf = gpd.read_file(p, layer=layer, columns=wanted, engine="pyogrio")
     except Exception as err:  # pyogrio raises its own errors for unreadable files
         raise InputError(
             f"cannot read road lines ({err})", path=str(p), hint="give a GeoPackage or shapefile"
         ) from err
-    gdf.attrs["all_fields"] = have
-    if gdf.crs is None:
-        x0, y0, x1, y1 = gdf.total_bounds
-        if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
-            raise GeometryError(
-                "the road file has no CRS and its coordinates are not degrees",
-                path=str(p),
-                hint="give it a CRS (a .prj beside a shapefile), e.g. EPSG:5179",
-            )
-        warnings.warn(
-            f"{p.name} has no CRS; assuming WGS84 longitude/latitude",
-            SandanGeoWarning,
-            stacklevel=6,
+    return [str(c) for c in info["fields"]], int(info.get("features") or 0), info.get("crs")
+
+
+def _read_page(
+    p: Path, layer: str | int | None, columns: Sequence[str], skip: int, count: int
+) -> gpd.GeoDataFrame:
+    """Features ``skip`` to ``skip + count`` (pyogrio), in WGS84."""
+    import geopandas as gpd
+
+    try:
+        gdf = gpd.read_file(
+            p,
+            layer=layer,
+            columns=list(columns),
+            engine="pyogrio",
+            skip_features=skip,
+            max_features=count,
         )
-        gdf = gdf.set_crs(STORAGE_CRS)
+    except Exception as err:  # pyogrio raises its own errors for unreadable files
+        raise InputError(
+            f"cannot read road lines ({err})", path=str(p), hint="give a GeoPackage or shapefile"
+        ) from err
+    if gdf.crs is None:
+        if len(gdf):
+            x0, y0, x1, y1 = gdf.total_bounds
+            if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+                raise GeometryError(
+                    "the road file has no CRS and its coordinates are not degrees",
+                    path=str(p),
+                    hint="give it a CRS (a .prj beside a shapefile), e.g. EPSG:5179",
+                )
+        return gdf.set_crs(STORAGE_CRS)
     return gdf.to_crs(STORAGE_CRS)
 
 
@@ -587,6 +604,52 @@ def _as_lines(geom: Any) -> list[LineString]:
     return []
 
 
+class _Lines:
+    """Road lines read page by page, as flat arrays (see :func:`_lines_network`)."""
+
+    def __init__(self) -> None:
+        self.rows: list[np.ndarray] = []
+        self.coords: list[np.ndarray] = []
+        self.counts: list[np.ndarray] = []
+        self.geodesic: list[np.ndarray] = []
+        self.stated: list[np.ndarray] = []
+        self.speed: list[np.ndarray] = []
+        self.from_id: list[np.ndarray] = []
+        self.to_id: list[np.ndarray] = []
+        self.split: list[int] = []
+        self.skipped = 0
+
+    def add(
+        self,
+        gdf: gpd.GeoDataFrame,
+        offset: int,
+        node_fields: tuple[str, str] | None,
+        speed_field: str | None,
+        length_field: str | None,
+    ) -> int:
+        import pandas as pd
+
+        rows, good = _line_rows(gdf, node_fields, self, offset)
+        if not rows:
+            return 0
+        idx = np.asarray(rows, dtype=np.int64)
+        lines = np.array(good, dtype=object)
+        coords, owner = shapely.get_coordinates(lines, return_index=True)
+        self.rows.append(idx + offset)
+        self.coords.append(coords)
+        self.counts.append(np.bincount(owner, minlength=len(lines)))
+        self.geodesic.append(_geodesic_lengths(lines))
+        if length_field is not None:
+            self.stated.append(gdf[length_field].to_numpy(dtype=float)[idx])
+        if speed_field is not None:
+            raw = pd.to_numeric(gdf[speed_field], errors="coerce")
+            self.speed.append(np.asarray(raw, dtype=float)[idx])
+        if node_fields is not None:
+            self.from_id.append(gdf[node_fields[0]].to_numpy()[idx])
+            self.to_id.append(gdf[node_fields[1]].to_numpy()[idx])
+        return len(rows)
+
+
 def _read_lines_network(
     p: Path,
     *,
@@ -598,38 +661,48 @@ def _read_lines_network(
     fallback_kph: float | None,
     progress: bool | None,
 ) -> RoadNetwork:
-    bar = Progress(f"reading {p.name}", unit="lines", enabled=progress)
+    fields, total, crs = _lines_info(p, layer)
+    if node_fields is None and {"F_NODE", "T_NODE"} <= set(fields):
+        node_fields = ("F_NODE", "T_NODE")
+    named = [f for f in (speed_field, length_field, *(node_fields or ())) if f is not None]
+    missing = [f for f in named if f not in fields]
+    if missing:
+        raise SchemaError(
+            f"the road file has no field(s) {', '.join(missing)}",
+            path=str(p),
+            field=missing[0],
+            hint=f"its fields are: {', '.join(fields)}",
+        )
+    if crs is None:
+        warnings.warn(
+            f"{p.name} has no CRS; assuming WGS84 longitude/latitude",
+            SandanGeoWarning,
+            stacklevel=5,
+        )
+    acc = _Lines()
+    bar = Progress(f"reading {p.name}", unit="features", total=total or None, enabled=progress)
     with bar:
-        bar.set("reading features")
-        wanted = [f for f in (speed_field, length_field, *(node_fields or ())) if f is not None]
-        gdf = _read_lines(p, layer, [*wanted, "F_NODE", "T_NODE"])
-        fields: list[str] = gdf.attrs["all_fields"]
-        if node_fields is None and {"F_NODE", "T_NODE"} <= set(fields):
-            node_fields = ("F_NODE", "T_NODE")
-        named = [f for f in (speed_field, length_field, *(node_fields or ())) if f is not None]
-        missing = [f for f in named if f not in fields]
-        if missing:
-            raise SchemaError(
-                f"the road file has no field(s) {', '.join(missing)}",
-                path=str(p),
-                field=missing[0],
-                hint=f"its fields are: {', '.join(fields)}",
-            )
+        offset = 0
+        while True:
+            page = _read_page(p, layer, named, offset, _PAGE)
+            acc.add(page, offset, node_fields, speed_field, length_field)
+            offset += len(page)
+            bar.advance(len(page))
+            if len(page) < _PAGE:
+                break
         bar.set("building the network")
-        rows, good = _line_rows(p, gdf, node_fields)
-        bar.advance(len(rows))
+        _warn_lines(p, acc, node_fields)
         return _lines_network(
-            p, gdf, rows, good, speed_field, length_field, node_fields, directed, fallback_kph
+            p, acc, speed_field, length_field, node_fields, directed, fallback_kph
         )
 
 
 def _line_rows(
-    p: Path, gdf: gpd.GeoDataFrame, node_fields: tuple[str, str] | None
+    gdf: gpd.GeoDataFrame, node_fields: tuple[str, str] | None, acc: _Lines, offset: int
 ) -> tuple[list[int], list[LineString]]:
+    """A page's road lines and their rows in it; notes multi-lines and skipped features."""
     rows: list[int] = []
     good: list[LineString] = []
-    split: list[int] = []  # features whose parts do not join
-    skipped = 0
     geoms = gdf.geometry.to_numpy()
     simple = shapely.get_type_id(geoms) == 1  # LineString
     for i, g in enumerate(geoms):
@@ -639,23 +712,28 @@ def _line_rows(
             continue
         parts = _as_lines(g)
         if not parts:
-            skipped += 1
+            acc.skipped += 1
             continue
         if len(parts) > 1:
-            split.append(i)
+            acc.split.append(offset + i)
             if node_fields is not None:  # which part joins which node cannot be told
                 continue
         rows.extend([i] * len(parts))
         good.extend(parts)
-    if not rows:
+    return rows, good
+
+
+def _warn_lines(p: Path, acc: _Lines, node_fields: tuple[str, str] | None) -> None:
+    if not acc.rows:
         raise SchemaError("the road file has no lines", path=str(p), hint="give road lines")
-    if skipped:
+    if acc.skipped:
         warnings.warn(
-            f"{p.name}: {skipped} feature(s) are not lines and were skipped",
+            f"{p.name}: {acc.skipped} feature(s) are not lines and were skipped",
             SandanGeoWarning,
             stacklevel=6,
         )
-    if split:
+    if acc.split:
+        split = acc.split
         shown = ", ".join(str(i + 1) for i in split[:10]) + (" …" if len(split) > 10 else "")
         what = (
             "skipped (with node fields, which part joins which node cannot be told)"
@@ -667,45 +745,44 @@ def _line_rows(
             SandanGeoWarning,
             stacklevel=6,
         )
-    return rows, good
 
 
 def _lines_network(
     p: Path,
-    gdf: gpd.GeoDataFrame,
-    rows: list[int],
-    good: list[LineString],
+    acc: _Lines,
     speed_field: str | None,
     length_field: str | None,
     node_fields: tuple[str, str] | None,
     directed: bool,
     fallback_kph: float | None,
 ) -> RoadNetwork:
-    row_arr = np.asarray(rows, dtype=np.int64)
-    lines = np.array(good, dtype=object)
-    one_part = len(set(rows)) == len(rows)
+    row_arr = np.concatenate(acc.rows)
+    coords = np.vstack(acc.coords)
+    counts = np.concatenate(acc.counts)
+    one_part = len(np.unique(row_arr)) == len(row_arr)
     if length_field is not None and (node_fields is not None or one_part):
-        lengths = gdf[length_field].to_numpy(dtype=float)[row_arr]
+        lengths = np.concatenate(acc.stated)
     else:  # a feature's stated length cannot be shared among its parts: measure them
-        lengths = _geodesic_lengths(lines)
-    speeds = _speeds(gdf, row_arr, speed_field, fallback_kph, p)
-    coords, owner = shapely.get_coordinates(lines, return_index=True)
-    counts = np.bincount(owner, minlength=len(lines))
+        lengths = np.concatenate(acc.geodesic)
+    speeds = _speeds(
+        np.concatenate(acc.speed) if speed_field is not None else None,
+        len(row_arr),
+        speed_field,
+        fallback_kph,
+        p,
+    )
     ends = np.cumsum(counts)
     begins = ends - counts
     first_xy = coords[begins]
     last_xy = coords[ends - 1]
+    both_xy = np.vstack([first_xy, last_xy])
     if node_fields is not None:
-        from_ids = gdf[node_fields[0]].to_numpy()[row_arr]
-        to_ids = gdf[node_fields[1]].to_numpy()[row_arr]
-        all_ids = np.concatenate([from_ids, to_ids])
+        all_ids = np.concatenate([np.concatenate(acc.from_id), np.concatenate(acc.to_id)])
         if all_ids.dtype == object:
             all_ids = all_ids.astype(str)
         node_id, first, inverse = np.unique(all_ids, return_index=True, return_inverse=True)
-        both_xy = np.vstack([first_xy, last_xy])
         lon, lat = both_xy[first, 0], both_xy[first, 1]
     else:
-        both_xy = np.vstack([first_xy, last_xy])
         keys = np.round(both_xy, _COORD_DIGITS)
         _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
         inverse = inverse.reshape(-1)
@@ -716,7 +793,7 @@ def _lines_network(
         first = first[order]
         node_id = np.arange(len(first), dtype=np.int64)
         lon, lat = both_xy[first, 0], both_xy[first, 1]
-    m = len(lines)
+    m = len(row_arr)
     tail, head = inverse[:m], inverse[m:]
     interior = np.ones(len(coords), dtype=bool)
     interior[begins] = False
@@ -773,19 +850,14 @@ def _geodesic_lengths(lines: np.ndarray) -> np.ndarray:
 
 
 def _speeds(
-    gdf: gpd.GeoDataFrame,
-    rows: np.ndarray,
+    raw: np.ndarray | None,
+    n: int,
     speed_field: str | None,
     fallback_kph: float | None,
     p: Path,
 ) -> np.ndarray | None:
-    if speed_field is None:
-        return None if fallback_kph is None else np.full(len(rows), float(fallback_kph))
-    import pandas as pd
-
-    raw: np.ndarray = np.asarray(pd.to_numeric(gdf[speed_field], errors="coerce"), dtype=float)[
-        rows
-    ]
+    if speed_field is None or raw is None:
+        return None if fallback_kph is None else np.full(n, float(fallback_kph))
     valid = np.isfinite(raw) & (raw > 0)
     if valid.all():
         return raw
@@ -801,7 +873,8 @@ def _speeds(
             stacklevel=6,
         )
         return None
-    return np.where(valid, raw, fill)
+    out: np.ndarray = np.where(valid, raw, fill)
+    return out
 
 
 # --------------------------------------------------------------------------- networkx views
