@@ -211,6 +211,53 @@ def decode_text(data: bytes, path: str, encoding: str | None = None) -> tuple[st
         ) from None
 
 
+def parquet_target(out: str | os.PathLike[str] | None) -> Path | None:
+    """The Parquet file an ``out=`` argument names, checked; ``None`` for no file.
+
+    Examples
+    --------
+    >>> parquet_target("pairs.parquet").name, parquet_target(None)
+    ('pairs.parquet', None)
+    """
+    if out is None:
+        return None
+    target = Path(out)
+    if target.suffix.lower() != ".parquet":
+        raise InputError(
+            f"out is '{target}', not a .parquet file",
+            field="out",
+            hint="give a path ending .parquet, or leave out unset for a DataFrame",
+        )
+    return target
+
+
+@contextlib.contextmanager
+def replaced_atomically(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write; it replaces ``path`` when the block ends.
+
+    On an error the temporary file is removed and ``path`` is left as it was; an
+    ``OSError`` becomes :class:`~sandan_geo.errors.OutputError` naming ``path``.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.bin"
+    >>> with replaced_atomically(p) as tmp:
+    ...     _ = tmp.write_bytes(b"done")
+    >>> p.read_bytes()
+    b'done'
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except OSError as err:
+        raise OutputError(f"cannot write '{path}' ({err.strerror or err})") from err
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` as UTF-8 to ``path`` through a temporary file, then rename.
 

@@ -44,10 +44,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._io import parquet_target, replaced_atomically
 from ._optional import require
 from .columns import Column
 from .crs import GEOD, km_to_m
-from .errors import InputError, OutputError, RuleError, SchemaError
+from .errors import InputError, RuleError, SchemaError
 from .geodesy import (
     SERIES_MAX_M,
     SHORT_CHORD_M,
@@ -623,15 +624,7 @@ def pairs_within(
         raise InputError(
             f"chunk_size is {chunk_size!r}", field="chunk_size", hint="give a positive integer"
         )
-    target: Path | None = None
-    if out is not None:
-        target = Path(out)
-        if target.suffix.lower() != ".parquet":
-            raise InputError(
-                f"out is '{target}', not a .parquet file",
-                field="out",
-                hint="give a path ending .parquet, or leave out unset for a DataFrame",
-            )
+    target = parquet_target(out)
     table = site_table(sites)
     limit_m = km_to_m(limit_km)
     engine = "points" if name == "centroid" or table.all_points else "footprints"
@@ -703,7 +696,6 @@ def _write_parquet(
     )
     names = pa.array(keys.to_numpy(dtype=object), type=pa.string())
     metric = pa.array([meta["metric"]], type=pa.string())
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     buffer: list[Any] = []
     rows = 0
 
@@ -714,31 +706,24 @@ def _write_parquet(
             buffer.clear()
             rows = 0
 
-    try:
-        with pq.ParquetWriter(tmp, schema) as writer:
-            for i, j, d in chunks:
-                n = len(i)
-                buffer.append(
-                    pa.Table.from_arrays(
-                        [
-                            pc.take(names, pa.array(i)),
-                            pc.take(names, pa.array(j)),
-                            pa.array(d / 1000.0),
-                            pc.take(metric, pa.array(np.zeros(n, dtype=np.int8))),
-                        ],
-                        schema=schema,
-                    )
+    with replaced_atomically(path) as tmp, pq.ParquetWriter(tmp, schema) as writer:
+        for i, j, d in chunks:
+            n = len(i)
+            buffer.append(
+                pa.Table.from_arrays(
+                    [
+                        pc.take(names, pa.array(i)),
+                        pc.take(names, pa.array(j)),
+                        pa.array(d / 1000.0),
+                        pc.take(metric, pa.array(np.zeros(n, dtype=np.int8))),
+                    ],
+                    schema=schema,
                 )
-                rows += n
-                if rows >= ROW_GROUP_ROWS:
-                    flush(writer)
-            flush(writer)
-        os.replace(tmp, path)
-    except OSError as err:
-        raise OutputError(f"cannot write '{path}' ({err.strerror or err})") from err
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+            )
+            rows += n
+            if rows >= ROW_GROUP_ROWS:
+                flush(writer)
+        flush(writer)
     return path
 
 
@@ -815,13 +800,7 @@ def _road_pairs(
     direction is within the limit; ``distance_km`` is ``a → b`` and
     ``distance_back_km`` is ``b → a`` (NaN beyond the limit or without a path).
     """
-    target = None if out is None else Path(out)
-    if target is not None and target.suffix.lower() != ".parquet":
-        raise InputError(
-            f"out is '{target}', not a .parquet file",
-            field="out",
-            hint="give a path ending .parquet, or leave out unset for a DataFrame",
-        )
+    target = parquet_target(out)
     if isinstance(sites, Mapping):
         site_list = list(sites.values())
     elif isinstance(sites, pd.DataFrame):
@@ -856,12 +835,6 @@ def _road_pairs(
     frame.attrs.update({"km": limit_km, "metric": metric.name, "n_sites": len(keys)})
     if target is None:
         return frame
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
+    with replaced_atomically(target) as tmp:
         frame.astype({"a": str, "b": str, "metric": str}).to_parquet(tmp, index=False)
-        os.replace(tmp, target)
-    except OSError as err:
-        raise OutputError(f"{target}: cannot write the pairs ({err.strerror or err})") from err
-    finally:
-        tmp.unlink(missing_ok=True)
     return target

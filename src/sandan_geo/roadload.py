@@ -25,16 +25,22 @@ follows, and ``tests/test_roadload.py`` holds it to them):
 
 Examples
 --------
+A one-way street of two blocks (drawn north to south, ``oneway=-1``) and a footway:
+
 >>> import pathlib, tempfile
->>> osm = pathlib.Path(tempfile.mkdtemp()) / "tiny.osm"
->>> _ = osm.write_text('''<osm version="0.6">
-...   <node id="1" lat="37.0" lon="127.0"/><node id="2" lat="37.0" lon="127.01"/>
-...   <way id="9"><nd ref="1"/><nd ref="2"/>
-...     <tag k="highway" v="primary"/><tag k="maxspeed" v="60"/></way>
+>>> osm = pathlib.Path(tempfile.mkdtemp()) / "oneway.osm"
+>>> nodes = "".join(f'<node id="{i}" lat="{37.0 + i / 100}" lon="127.0"/>' for i in range(3))
+>>> _ = osm.write_text(f'''<osm version="0.6">{nodes}
+...   <way id="7"><nd ref="2"/><nd ref="1"/><nd ref="0"/>
+...     <tag k="highway" v="residential"/><tag k="oneway" v="-1"/></way>
+...   <way id="8"><nd ref="0"/><nd ref="2"/><tag k="highway" v="footway"/></way>
 ... </osm>''')
->>> net = read_road_network(osm, cache=False)
->>> net.n_nodes, net.n_edges, net.node_id.tolist(), round(float(net.length_m[0]), 3)
-(2, 2, [1, 2], 890.117)
+>>> net = read_road_network(osm, cache=False, fallback_kph=30)
+>>> ids = net.node_id.tolist()
+>>> [(ids[u], ids[v]) for u, v in zip(net.tails.tolist(), net.indices.tolist())]
+[(0, 1), (1, 2)]
+>>> net.length_m.round(1).tolist(), net.has_time
+([1109.8, 1109.8], True)
 """
 
 from __future__ import annotations

@@ -40,9 +40,10 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from ._io import parquet_target, replaced_atomically
 from ._optional import require
 from .crs import GEOD, km_to_m
-from .errors import InputError, OutputError
+from .errors import InputError
 from .limits import check_limit, check_limit_km
 from .model import Plan, PlanSite, Site
 from .progress import Progress
@@ -453,15 +454,7 @@ def road_matrix(
             hint="give edges speed_kph or travel_time (or load roads with fallback_kph), "
             "or bound by max_km",
         )
-    target: Path | None = None
-    if out is not None:
-        target = Path(out)
-        if target.suffix.lower() != ".parquet":
-            raise InputError(
-                f"out is '{target}', not a .parquet file",
-                field="out",
-                hint="give a path ending .parquet, or leave out unset for a DataFrame",
-            )
+    target = parquet_target(out)
     index = {s.key: i for i, s in enumerate(site_list)}
     if sources is None:
         rows = list(range(len(site_list)))
@@ -530,14 +523,7 @@ def _write_parquet(path: Path, batches: Iterator[pd.DataFrame], meta: dict[str, 
         ],
         metadata={b"sandan_geo": json.dumps(meta).encode()},
     )
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with pq.ParquetWriter(tmp, schema) as writer:
-            for frame in batches:
-                writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
-        os.replace(tmp, path)
-    except OSError as err:
-        raise OutputError(f"{path}: cannot write the road matrix ({err.strerror or err})") from err
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replaced_atomically(path) as tmp, pq.ParquetWriter(tmp, schema) as writer:
+        for frame in batches:
+            writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
     return path
