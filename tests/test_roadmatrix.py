@@ -376,7 +376,10 @@ def random_networks(draw: st.DrawFn) -> tuple[nx.Graph, list[Site]]:
         )
         G.add_edge(u, v, length=straight * draw(st.floats(1.0, 1.5)), speed_kph=50.0)
     if G.number_of_edges() == 0:
-        G.add_edge(0, 1, length=500.0, speed_kph=50.0)
+        straight = sg.crs.geodesic_m(
+            (G.nodes[0]["x"], G.nodes[0]["y"]), (G.nodes[1]["x"], G.nodes[1]["y"])
+        )
+        G.add_edge(0, 1, length=straight, speed_kph=50.0)  # no road shorter than its line
     sites = [
         site(
             f"s{k}",

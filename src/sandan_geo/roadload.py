@@ -125,6 +125,7 @@ _ONEWAY = frozenset({"yes", "true", "1", "-1", "reverse"})
 _REVERSED = frozenset({"-1", "reverse"})
 _SPEED_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _MPH = 1.609344
+_NO_ACCESS = frozenset({"no", "private"})
 _NO_COORD = 2**31 - 1  # libosmium's undefined coordinate
 
 
@@ -308,23 +309,37 @@ def _read_osm(
 ) -> RoadNetwork:
     osmium = _import_osmium()
     keep = None if highways is None else frozenset(highways)
+    if keep is not None and not keep:
+        raise InputError(
+            "highways is empty, so no road would be kept",
+            field="highways",
+            hint="name highway classes to keep, or pass highways=None to keep all",
+        )
     ways = _Ways()
     bar = Progress(f"reading {p.name}", unit="roads", enabled=progress)
     limit = MAX_ROAD_REFS
     try:
+        # Nodes go only to libosmium's location index; the highway filter runs in C++
+        # too, so Python sees just the road ways.
+        road_filter = (
+            osmium.filter.KeyFilter("highway")
+            if keep is None
+            else osmium.filter.TagFilter(*(("highway", h) for h in sorted(keep)))
+        )
         fp = (
             osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY)
             .with_locations()
             .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-            .with_filter(osmium.filter.KeyFilter("highway"))
+            .with_filter(road_filter)
         )
+        speeds: dict[str | None, float] = {None: math.nan}  # maxspeed text -> km/h
+        bad: list[int] = []
+        ref, xs_all, ys_all, start = ways.ref, ways.x, ways.y, ways.start
+        count = 0
         with bar:
             for w in fp:
-                tags = w.tags
-                klass = tags.get("highway")
-                if keep is not None and klass not in keep:
-                    continue
-                if tags.get("access") in ("no", "private") or tags.get("area") == "yes":
+                get = w.tags.get
+                if get("access") in _NO_ACCESS or get("area") == "yes":
                     continue
                 nodes = _way_nodes(w.nodes)
                 if len(nodes) < 2:
@@ -336,26 +351,44 @@ def _read_osm(
                 except osmium.InvalidLocationError:  # a node missing from the file
                     xs = [loc.x if loc.valid() else _NO_COORD for loc in locs]
                     ys = [loc.y if loc.valid() else _NO_COORD for loc in locs]
-                ways.ref.extend([n.ref for n in nodes])
-                ways.x.extend(xs)
-                ways.y.extend(ys)
-                ways.start.append(len(ways.ref))
-                ways.way_id.append(w.id)
-                ways.klass.append(klass)
-                ways.speed.append(_maxspeed(tags.get("maxspeed"), w.id, ways.bad_speed))
-                oneway = tags.get("oneway")
-                if oneway in _ONEWAY or tags.get("junction") == "roundabout":
+                ref.extend([n.ref for n in nodes])
+                xs_all.extend(xs)
+                ys_all.extend(ys)
+                start.append(len(ref))
+                way_id = w.id
+                ways.way_id.append(way_id)
+                ways.klass.append(get("highway"))
+                text = get("maxspeed")
+                speed = speeds.get(text)
+                if speed is None:
+                    speed = speeds[text] = _maxspeed(text)
+                if text is not None and math.isnan(speed):
+                    bad.append(way_id)
+                ways.speed.append(speed)
+                oneway = get("oneway")
+                if oneway in _ONEWAY or get("junction") == "roundabout":
                     ways.oneway.append(-1 if oneway in _REVERSED else 1)
                 else:
                     ways.oneway.append(0)
-                bar.advance()
-                if len(ways.ref) > limit:
-                    raise InputError(
-                        f"the file holds over {limit:,} road node references; reading it "
-                        "would not fit in memory",
-                        path=str(p),
-                        hint="clip the extract to the region first, e.g. osmium extract --bbox",
-                    )
+                count += 1
+                if count & 1023 == 0:
+                    bar.advance(1024)
+                    if len(ref) > limit:
+                        raise InputError(
+                            f"the file holds over {limit:,} road node references; reading "
+                            "it would not fit in memory",
+                            path=str(p),
+                            hint="clip the extract to the region first, e.g. osmium extract --bbox",
+                        )
+            bar.advance(count & 1023)
+            if len(ref) > limit:
+                raise InputError(
+                    f"the file holds over {limit:,} road node references; reading "
+                    "it would not fit in memory",
+                    path=str(p),
+                    hint="clip the extract to the region first, e.g. osmium extract --bbox",
+                )
+            ways.bad_speed = bad
             bar.set("building the network")
             net = _osm_network(p, ways, hwy_speeds, fallback_kph, retain_all)
     except SandanGeoError:
@@ -389,13 +422,12 @@ def _way_nodes(node_list: Any) -> list[Any]:
     return [get(data, i) for i in range(inner.size(data))]
 
 
-def _maxspeed(value: str | None, way_id: int, bad: list[int]) -> float:
-    """A ``maxspeed`` tag in km/h; NaN if absent; NaN and noted in ``bad`` if unusable."""
+def _maxspeed(value: str | None) -> float:
+    """A ``maxspeed`` tag in km/h; NaN if absent or unusable (0, negative, over 300, words)."""
     if value is None:
         return math.nan
     numbers = [float(m.replace(",", ".")) for m in _SPEED_NUMBER.findall(value)]
     if not numbers or min(numbers) <= 0 or max(numbers) > 300:
-        bad.append(way_id)
         return math.nan
     speed = sum(numbers) / len(numbers)
     return speed * _MPH if "mph" in value.lower() else speed
@@ -441,39 +473,48 @@ def _osm_network(
     valid = (x != _NO_COORD) & (y != _NO_COORD)
     ok = valid[a] & valid[b] & (ref[a] != ref[b])
     a, b, seg_way = a[ok], b[ok], seg_way[ok]
-    oneway = np.frombuffer(ways.oneway, dtype=np.int8)[seg_way]
-    fwd = oneway >= 0
-    back = oneway <= 0
-    tail_pos = np.concatenate([a[fwd], b[back]])
-    head_pos = np.concatenate([b[fwd], a[back]])
-    edge_way = np.concatenate([seg_way[fwd], seg_way[back]])
-    if tail_pos.size == 0:
+    if a.size == 0:
         raise SchemaError(
             "the OSM file has no drivable road with two located nodes",
             path=str(p),
             field="highway",
             hint="check that the extract holds the ways' nodes",
         )
-    used = np.concatenate([tail_pos, head_pos])
-    node_id, first, inverse = np.unique(ref[used], return_index=True, return_inverse=True)
-    pos = used[first]
-    lon = x[pos] / 1e7
-    lat = y[pos] / 1e7
-    tail = inverse[: tail_pos.size]
-    head = inverse[tail_pos.size :]
-    if not retain_all:
-        keep_nodes = _largest_weak_piece(len(node_id), tail, head)
+    # Nodes: the distinct ids among the references (fewer than the edges' ends), then
+    # only those that end a segment.
+    ids, inverse = np.unique(ref, return_inverse=True)
+    at = np.empty(len(ids), dtype=np.int64)
+    at[inverse] = np.arange(ref.size)  # a reference of each node (all share its location)
+    seg_a, seg_b = inverse[a], inverse[b]
+    used = np.zeros(len(ids), dtype=bool)
+    used[seg_a] = True
+    used[seg_b] = True
+    number = np.cumsum(used) - 1
+    node_id = ids[used]
+    lon = x[at[used]] / 1e7
+    lat = y[at[used]] / 1e7
+    seg_a = number[seg_a].astype(np.int32)
+    seg_b = number[seg_b].astype(np.int32)
+    # Lengths once per segment (a two-way road's two edges share one), GRS80.
+    _, _, seg_len = GEOD.inv(lon[seg_a], lat[seg_a], lon[seg_b], lat[seg_b])
+    seg_len = np.asarray(seg_len, dtype=np.float64)
+    del ids, inverse, at, used, number, a, b
+    if not retain_all:  # pieces of the segments are the edges' weakly connected pieces
+        keep_nodes = _largest_weak_piece(len(node_id), seg_a, seg_b)
         if keep_nodes is not None:
-            new = np.cumsum(keep_nodes) - 1
-            keep_edges = keep_nodes[tail]
-            tail, head, edge_way = (
-                new[tail[keep_edges]],
-                new[head[keep_edges]],
-                edge_way[keep_edges],
-            )
+            new = (np.cumsum(keep_nodes) - 1).astype(np.int32)
+            kept = keep_nodes[seg_a]
+            seg_a, seg_b = new[seg_a[kept]], new[seg_b[kept]]
+            seg_len, seg_way = seg_len[kept], seg_way[kept]
             node_id, lon, lat = node_id[keep_nodes], lon[keep_nodes], lat[keep_nodes]
-    _, _, length = GEOD.inv(lon[tail], lat[tail], lon[head], lat[head])
-    length = np.asarray(length, dtype=np.float64)
+    oneway = np.frombuffer(ways.oneway, dtype=np.int8)[seg_way]
+    fwd = oneway >= 0
+    back = oneway <= 0
+    tail = np.concatenate([seg_a[fwd], seg_b[back]])
+    head = np.concatenate([seg_b[fwd], seg_a[back]])
+    length = np.concatenate([seg_len[fwd], seg_len[back]])
+    edge_way = np.concatenate([seg_way[fwd], seg_way[back]])
+    del seg_a, seg_b, seg_len, seg_way, oneway, fwd, back
     speed = _impute_speeds(p, ways, edge_way, hwy_speeds, fallback_kph)
     time_s = np.full(len(length), np.nan) if speed is None else length * 3.6 / speed
     way_ids = np.frombuffer(ways.way_id, dtype=np.int64)
@@ -493,7 +534,9 @@ def _osm_network(
 def _largest_weak_piece(n: int, tail: np.ndarray, head: np.ndarray) -> np.ndarray | None:
     """A mask of the nodes of the largest weakly connected piece; ``None`` if all one piece."""
     sparse = require("scipy.sparse", "scipy", extra="roads")
-    graph = sparse.csr_matrix((np.ones(len(tail)), (tail, head)), shape=(n, n))
+    graph = sparse.coo_matrix(
+        (np.ones(len(tail), dtype=np.int8), (tail, head)), shape=(n, n)
+    ).tocsr()
     count, labels = csgraph().connected_components(graph, directed=True, connection="weak")
     if count <= 1:
         return None

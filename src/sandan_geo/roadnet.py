@@ -148,8 +148,9 @@ class RoadNetwork:
         lon = np.ascontiguousarray(lon, dtype=np.float64)
         lat = np.ascontiguousarray(lat, dtype=np.float64)
         _check_nodes(lon, lat, meta)
-        tail = np.asarray(tail, dtype=np.int64)
-        head = np.asarray(head, dtype=np.int64)
+        tail, head = np.asarray(tail), np.asarray(head)  # any integer type, kept (no copy)
+        if tail.dtype.kind not in "iu" or head.dtype.kind not in "iu":
+            tail, head = tail.astype(np.int64), head.astype(np.int64)
         m = len(tail)
         length = np.asarray(length_m, dtype=np.float64)
         times = np.full(m, np.nan) if time_s is None else np.asarray(time_s, dtype=np.float64)
@@ -398,15 +399,24 @@ class RoadNetwork:
         sparse = require("scipy.sparse", "scipy", extra="roads")
         cost = self.length_m if weight == "length" else self.time_s
         tails, heads = self.tails, self.indices
-        order = np.lexsort((np.arange(self.n_edges), cost, heads, tails))
-        first = np.ones(len(order), dtype=bool)
-        if len(order) > 1:
-            t_o, h_o = tails[order], heads[order]
-            first[1:] = (t_o[1:] != t_o[:-1]) | (h_o[1:] != h_o[:-1])
-        keep = order[first]  # sorted by tail then head: CSR order
-        indptr = np.zeros(self.n_nodes + 1, dtype=np.int64)
-        np.cumsum(np.bincount(tails[keep], minlength=self.n_nodes), out=indptr[1:])
         n = self.n_nodes
+        # Edges are in CSR order (by tail, then head), so parallel edges sit together.
+        same = np.zeros(self.n_edges, dtype=bool)
+        if self.n_edges > 1:
+            same[1:] = (tails[1:] == tails[:-1]) & (heads[1:] == heads[:-1])
+        if not same.any():  # no parallel edges: the network's own arrays, no copy
+            keep = np.arange(self.n_edges, dtype=np.int64)
+            matrix = sparse.csr_matrix(
+                (cost.astype(np.float64, copy=False), heads, self.indptr), shape=(n, n)
+            )
+            return matrix, keep
+        group = np.cumsum(~same) - 1
+        order = np.lexsort((np.arange(self.n_edges), cost, group))  # cheapest first, then first
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = group[order][1:] != group[order][:-1]
+        keep = np.sort(order[first])
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(tails[keep], minlength=n), out=indptr[1:])
         matrix = sparse.csr_matrix(
             (cost[keep].astype(np.float64), heads[keep].astype(np.int32), indptr), shape=(n, n)
         )

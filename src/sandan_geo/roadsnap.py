@@ -83,38 +83,34 @@ class EdgeIndex:
         nx_, ny_ = to_planar.transform(net.lon, net.lat)
         self._nx = np.asarray(nx_, dtype=np.float64)
         self._ny = np.asarray(ny_, dtype=np.float64)
-        m = net.n_edges
-        tails, heads = net.tails.astype(np.int64), net.indices.astype(np.int64)
+        tails, heads = net.tails, net.indices
         straight = np.diff(net.geom_ptr) == 0
-        # A two-way road is two directed edges on one line: index one, find the other
-        # by its end nodes (straight edges only; an edge with its own vertices stands alone).
-        key = tails * net.n_nodes + heads
-        order = np.argsort(key, kind="stable")
-        sorted_key = key[order]
-        back = heads * net.n_nodes + tails
-        at = np.minimum(np.searchsorted(sorted_key, back), max(m - 1, 0))
-        has_back = straight & (m > 0) & (sorted_key[at] == back)
-        twin = np.where(has_back, order[at], -1)
-        has_back &= straight[np.maximum(twin, 0)]
-        twin = np.where(has_back, twin, -1)
-        indexed = ~has_back | (tails <= heads)
-        self._twin = twin
-        # Segments: straight edges from their nodes; others through their own vertices.
+        # A two-way road is two directed edges on one line: index one (the one running
+        # to the higher node), find the other when a site lands on it (_twin).
+        indexed = ~straight | (tails <= heads) | ~self._has_back(straight)
+        # Straight edges no longer than PIECE_M are indexed as themselves, their ends
+        # read from the nodes (no copy); other edges as explicit pieces.
         e_straight = np.flatnonzero(indexed & straight)
-        xs0, ys0 = self._nx[tails[e_straight]], self._ny[tails[e_straight]]
-        xs1, ys1 = self._nx[heads[e_straight]], self._ny[heads[e_straight]]
-        seg_edge = [e_straight]
-        seg_at = [np.zeros(len(e_straight))]
-        seg_xy = [(xs0, ys0, xs1, ys1)]
-        self._edge_len = np.zeros(m)
-        self._edge_len[e_straight] = np.hypot(xs1 - xs0, ys1 - ys0)
+        sx0, sy0 = self._nx[tails[e_straight]], self._ny[tails[e_straight]]
+        sx1, sy1 = self._nx[heads[e_straight]], self._ny[heads[e_straight]]
+        s_len = np.hypot(sx1 - sx0, sy1 - sy0)
+        short = s_len <= PIECE_M
+        self._s_edge = e_straight[short]
+        self._ns = len(self._s_edge)
+        long_e = e_straight[~short]
+        seg_edge = [long_e]
+        seg_at = [np.zeros(len(long_e))]
+        seg_xy = [(sx0[~short], sy0[~short], sx1[~short], sy1[~short])]
+        del sx0, sy0, sx1, sy1
         e_curved = np.flatnonzero(indexed & ~straight)
+        self._curved_edges = e_curved
+        self._curved_len = np.zeros(len(e_curved))
         if len(e_curved):
             cx0, cy0, cx1, cy1, c_edge, c_at, c_len = self._curved(e_curved, to_planar)
             seg_edge.append(c_edge)
             seg_at.append(c_at)
             seg_xy.append((cx0, cy0, cx1, cy1))
-            self._edge_len[e_curved] = c_len
+            self._curved_len = c_len
         edge = np.concatenate(seg_edge)
         at0 = np.concatenate(seg_at)
         x0 = np.concatenate([q[0] for q in seg_xy])
@@ -124,26 +120,98 @@ class EdgeIndex:
         seg_len = np.hypot(x1 - x0, y1 - y0)
         # Cut long segments into pieces of at most PIECE_M.
         pieces = np.maximum(np.ceil(seg_len / PIECE_M), 1).astype(np.int64)
-        if bool((pieces == 1).all()):
-            self._x0, self._y0, self._x1, self._y1 = x0, y0, x1, y1
-            self._edge, self._at = edge, at0
-        else:
-            seg = np.repeat(np.arange(len(edge)), pieces)
-            k = np.arange(len(seg)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
-            f0 = k / pieces[seg]
-            f1 = (k + 1) / pieces[seg]
-            dx, dy = (x1 - x0)[seg], (y1 - y0)[seg]
-            end = f1 >= 1.0  # the segment's own last vertex, exactly
-            self._x0 = x0[seg] + f0 * dx
-            self._y0 = y0[seg] + f0 * dy
-            self._x1 = np.where(end, x1[seg], x0[seg] + f1 * dx)
-            self._y1 = np.where(end, y1[seg], y0[seg] + f1 * dy)
-            self._edge = edge[seg]
-            self._at = at0[seg] + f0 * seg_len[seg]
-        mid = np.column_stack([(self._x0 + self._x1) / 2, (self._y0 + self._y1) / 2])
-        lengths = np.hypot(self._x1 - self._x0, self._y1 - self._y0)
-        self._half = float(lengths.max() / 2) if len(lengths) else 0.0
-        self._tree = spatial.cKDTree(mid, copy_data=False) if len(mid) else None
+        seg = np.repeat(np.arange(len(edge)), pieces)
+        k = np.arange(len(seg)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+        f0 = k / pieces[seg]
+        f1 = (k + 1) / pieces[seg]
+        dx, dy = (x1 - x0)[seg], (y1 - y0)[seg]
+        end = f1 >= 1.0  # the segment's own last vertex, exactly
+        self._x0 = x0[seg] + f0 * dx
+        self._y0 = y0[seg] + f0 * dy
+        self._x1 = np.where(end, x1[seg], x0[seg] + f1 * dx)
+        self._y1 = np.where(end, y1[seg], y0[seg] + f1 * dy)
+        self._e_edge = edge[seg]
+        self._e_at = at0[seg] + f0 * seg_len[seg]
+        n_all = self._ns + len(self._e_edge)
+        mid = np.empty((n_all, 2))
+        if self._ns:
+            u, v = tails[self._s_edge], heads[self._s_edge]
+            mid[: self._ns, 0] = (self._nx[u] + self._nx[v]) / 2
+            mid[: self._ns, 1] = (self._ny[u] + self._ny[v]) / 2
+        mid[self._ns :, 0] = (self._x0 + self._x1) / 2
+        mid[self._ns :, 1] = (self._y0 + self._y1) / 2
+        longest = [float(s_len[short].max()) if short.any() else 0.0]
+        if len(self._e_edge):
+            longest.append(float(np.hypot(self._x1 - self._x0, self._y1 - self._y0).max()))
+        self._half = max(longest) / 2
+        self._tree = spatial.cKDTree(mid, copy_data=False) if n_all else None
+
+    def _has_back(self, straight: np.ndarray) -> np.ndarray:
+        """Whether each straight edge u → v has a straight edge v → u beside it."""
+        net = self.net
+        tails, heads = net.tails, net.indices
+        ip, ix = net.indptr, net.indices
+        found = np.zeros(net.n_edges, dtype=bool)
+        # Scan each v's edges for u, all edges at once (few edges per node).
+        start, stop = ip[heads], ip[heads.astype(np.int64) + 1]
+        left = np.flatnonzero(straight & (start < stop))
+        k = 0
+        while left.size:
+            pos = start[left] + k
+            hit = (ix[pos] == tails[left]) & straight[pos]
+            found[left[hit]] = True
+            left = left[~hit & (pos + 1 < stop[left])]
+            k += 1
+        return found
+
+    def _twin(self, e: int) -> int:
+        """The straight edge v → u beside the straight edge e = u → v, or -1."""
+        net = self.net
+        if net.geom_ptr[e + 1] > net.geom_ptr[e]:
+            return -1
+        u, v = int(net.tails[e]), int(net.indices[e])
+        for j in range(int(net.indptr[v]), int(net.indptr[v + 1])):
+            if int(net.indices[j]) == u and net.geom_ptr[j + 1] == net.geom_ptr[j]:
+                return j
+        return -1
+
+    def _ends(self, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The planar ends (x0, y0, x1, y1) of pieces ``cand``."""
+        net = self.net
+        if self._ns == 0:
+            j = cand
+            return self._x0[j], self._y0[j], self._x1[j], self._y1[j]
+        is_s = cand < self._ns
+        e_s = self._s_edge[np.where(is_s, cand, 0)]
+        u, v = net.tails[e_s], net.indices[e_s]
+        j = np.where(is_s, 0, cand - self._ns)
+        if len(self._e_edge) == 0:
+            return self._nx[u], self._ny[u], self._nx[v], self._ny[v]
+        return (
+            np.where(is_s, self._nx[u], self._x0[j]),
+            np.where(is_s, self._ny[u], self._y0[j]),
+            np.where(is_s, self._nx[v], self._x1[j]),
+            np.where(is_s, self._ny[v], self._y1[j]),
+        )
+
+    def _piece_edge(self, piece: int) -> int:
+        if piece < self._ns:
+            return int(self._s_edge[piece])
+        return int(self._e_edge[piece - self._ns])
+
+    def _piece_at(self, piece: int) -> float:
+        return 0.0 if piece < self._ns else float(self._e_at[piece - self._ns])
+
+    def _edge_len(self, e: int) -> float:
+        """Planar length of edge ``e`` along its vertices."""
+        net = self.net
+        if net.geom_ptr[e + 1] == net.geom_ptr[e]:
+            u, v = int(net.tails[e]), int(net.indices[e])
+            return math.hypot(self._nx[v] - self._nx[u], self._ny[v] - self._ny[u])
+        k = int(np.searchsorted(self._curved_edges, e))
+        if k < len(self._curved_edges) and int(self._curved_edges[k]) == e:
+            return float(self._curved_len[k])
+        return float(np.hypot(*np.diff(self.net.edge_coords(e), axis=0).T).sum())
 
     def _curved(self, edges: np.ndarray, to_planar: Any) -> tuple[np.ndarray, ...]:
         """Segments of edges with interior vertices: ends, edge, offset along it, edge length."""
@@ -183,7 +251,7 @@ class EdgeIndex:
     @property
     def n_pieces(self) -> int:
         """How many pieces the index holds."""
-        return len(self._edge)
+        return self._ns + len(self._e_edge)
 
     def _candidates(self, x: float, y: float, radius: float | None = None) -> np.ndarray:
         if self._tree is None:
@@ -196,8 +264,8 @@ class EdgeIndex:
 
     def _project(self, x: float, y: float, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Distance from (x, y) to each candidate piece and the parameter (0…1) on it."""
-        x0, y0 = self._x0[cand], self._y0[cand]
-        dx, dy = self._x1[cand] - x0, self._y1[cand] - y0
+        x0, y0, x1, y1 = self._ends(cand)
+        dx, dy = x1 - x0, y1 - y0
         ll = dx * dx + dy * dy
         with np.errstate(invalid="ignore", divide="ignore"):
             s = np.where(ll > 0, ((x - x0) * dx + (y - y0) * dy) / ll, 0.0)
@@ -207,27 +275,29 @@ class EdgeIndex:
 
     def _hits(self, cand: np.ndarray, d: np.ndarray, s: np.ndarray, best: float) -> list[EdgeHit]:
         out: dict[int, EdgeHit] = {}
-        order = np.lexsort((self._edge[cand], d))
+        edges = np.array([self._piece_edge(int(c)) for c in cand], dtype=np.int64)
+        order = np.lexsort((edges, d))
         for j in order.tolist():
             if d[j] > best + _TIE_M:
                 break
             piece = int(cand[j])
-            e = int(self._edge[piece])
+            e = int(edges[j])
             if e in out:
                 continue
-            along = float(self._at[piece]) + float(s[j]) * self._piece_len(piece)
+            along = self._piece_at(piece) + float(s[j]) * self._piece_len(piece)
             out[e] = self._hit(e, along, float(d[j]), piece, float(s[j]))
-            twin = int(self._twin[e])
+            twin = self._twin(e)
             if twin >= 0 and twin not in out:
                 h = out[e]
                 out[twin] = EdgeHit(twin, _reverse(h.fraction), h.distance_m, h.lonlat)
         return list(out.values())
 
     def _piece_len(self, piece: int) -> float:
-        return math.hypot(self._x1[piece] - self._x0[piece], self._y1[piece] - self._y0[piece])
+        x0, y0, x1, y1 = self._ends(np.array([piece]))
+        return float(np.hypot(x1[0] - x0[0], y1[0] - y0[0]))
 
     def _hit(self, e: int, along: float, dist: float, piece: int, s: float) -> EdgeHit:
-        fraction = _fraction(along, float(self._edge_len[e]))
+        fraction = _fraction(along, self._edge_len(e))
         net = self.net
         if fraction <= 0.0:
             u = int(net.tails[e])
@@ -236,8 +306,9 @@ class EdgeIndex:
             v = int(net.indices[e])
             lonlat = (float(net.lon[v]), float(net.lat[v]))
         else:
-            px = self._x0[piece] + s * (self._x1[piece] - self._x0[piece])
-            py = self._y0[piece] + s * (self._y1[piece] - self._y0[piece])
+            x0, y0, x1, y1 = (float(q[0]) for q in self._ends(np.array([piece])))
+            px = x0 + s * (x1 - x0)
+            py = y0 + s * (y1 - y0)
             lon, lat = transformer(PLANAR_CRS, STORAGE_CRS).transform(px, py)
             lonlat = (float(lon), float(lat))
         return EdgeHit(e, fraction, dist, lonlat)
@@ -271,14 +342,9 @@ class EdgeIndex:
         cand = self._candidates(c.x, c.y, float(d0) + self._half + reach)
         if cand.size == 0:
             return []
+        x0, y0, x1, y1 = self._ends(cand)
         segs = shapely.linestrings(
-            np.stack(
-                [
-                    np.column_stack([self._x0[cand], self._y0[cand]]),
-                    np.column_stack([self._x1[cand], self._y1[cand]]),
-                ],
-                axis=1,
-            )
+            np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1)
         )
         shapely.prepare(planar)
         crossing = shapely.intersects(segs, planar)
@@ -295,8 +361,8 @@ class EdgeIndex:
         return self._hits(cand, np.where(near, d, np.inf), s, best)
 
     def _param(self, piece: int, px: float, py: float) -> float:
-        x0, y0 = self._x0[piece], self._y0[piece]
-        dx, dy = self._x1[piece] - x0, self._y1[piece] - y0
+        x0, y0, x1, y1 = (float(q[0]) for q in self._ends(np.array([piece])))
+        dx, dy = x1 - x0, y1 - y0
         ll = dx * dx + dy * dy
         return min(max(((px - x0) * dx + (py - y0) * dy) / ll, 0.0), 1.0) if ll > 0 else 0.0
 
@@ -308,9 +374,9 @@ class EdgeIndex:
         last: dict[int, tuple[float, int, float]] = {}
         for (px, py), j in zip(coords.tolist(), owner.tolist(), strict=True):
             piece = int(pieces[j])
-            e = int(self._edge[piece])
+            e = self._piece_edge(piece)
             s = self._param(piece, px, py)
-            along = float(self._at[piece]) + s * self._piece_len(piece)
+            along = self._piece_at(piece) + s * self._piece_len(piece)
             if e not in first or along < first[e][0]:
                 first[e] = (along, piece, s)
             if e not in last or along > last[e][0]:
@@ -320,7 +386,7 @@ class EdgeIndex:
             for along, piece, s in sorted({first[e], last[e]}):
                 h = self._hit(e, along, 0.0, piece, s)
                 out.append(h)
-                twin = int(self._twin[e])
+                twin = self._twin(e)
                 if twin >= 0:
                     out.append(EdgeHit(twin, _reverse(h.fraction), 0.0, h.lonlat))
         return out
