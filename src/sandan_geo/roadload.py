@@ -292,7 +292,8 @@ class _Ways:
         self.y = array("i")
         self.start = array("q", [0])  # way k's nodes: ref[start[k]:start[k + 1]]
         self.way_id = array("q")
-        self.klass: list[str] = []
+        self.klass = array("i")  # highway class, as its position in names
+        self.names: list[str] = []
         self.speed = array("d")  # NaN: no maxspeed
         self.oneway = array("b")  # 0 both ways, 1 as drawn, -1 against
         self.bad_speed: list[int] = []
@@ -333,15 +334,27 @@ def _read_osm(
             .with_filter(road_filter)
         )
         speeds: dict[str | None, float] = {None: math.nan}  # maxspeed text -> km/h
+        classes: dict[str, int] = {}  # highway class -> its code in ways.klass
         bad: list[int] = []
         ref, xs_all, ys_all, start = ways.ref, ways.x, ways.y, ways.start
         count = 0
         with bar:
+            fast: bool | None = None
             for w in fp:
-                get = w.tags.get
-                if get("access") in _NO_ACCESS or get("area") == "yes":
+                if fast is None:
+                    fast = _has_fast_access(w)
+                if fast:  # see _has_fast_access
+                    c = w._pyosmium_data
+                    get = c.tags_get_value_by_key
+                    inner = c.nodes()
+                    nodes = [inner.get(c, i) for i in range(inner.size(c))]
+                    way_id = c.id()
+                else:
+                    get = w.tags.get
+                    nodes = list(w.nodes)
+                    way_id = w.id
+                if get("access", None) in _NO_ACCESS or get("area", None) == "yes":
                     continue
-                nodes = _way_nodes(w.nodes)
                 if len(nodes) < 2:
                     continue
                 locs = [n.location for n in nodes]
@@ -355,18 +368,21 @@ def _read_osm(
                 xs_all.extend(xs)
                 ys_all.extend(ys)
                 start.append(len(ref))
-                way_id = w.id
                 ways.way_id.append(way_id)
-                ways.klass.append(get("highway"))
-                text = get("maxspeed")
+                klass = get("highway", None)
+                code = classes.get(klass)
+                if code is None:
+                    code = classes[klass] = len(classes)
+                ways.klass.append(code)
+                text = get("maxspeed", None)
                 speed = speeds.get(text)
                 if speed is None:
                     speed = speeds[text] = _maxspeed(text)
                 if text is not None and math.isnan(speed):
                     bad.append(way_id)
                 ways.speed.append(speed)
-                oneway = get("oneway")
-                if oneway in _ONEWAY or get("junction") == "roundabout":
+                oneway = get("oneway", None)
+                if oneway in _ONEWAY or get("junction", None) == "roundabout":
                     ways.oneway.append(-1 if oneway in _REVERSED else 1)
                 else:
                     ways.oneway.append(0)
@@ -389,6 +405,7 @@ def _read_osm(
                     hint="clip the extract to the region first, e.g. osmium extract --bbox",
                 )
             ways.bad_speed = bad
+            ways.names = sorted(classes, key=classes.__getitem__)
             bar.set("building the network")
             net = _osm_network(p, ways, hwy_speeds, fallback_kph, retain_all)
     except SandanGeoError:
@@ -404,22 +421,29 @@ def _read_osm(
     return net
 
 
-def _way_nodes(node_list: Any) -> list[Any]:
-    """A way's node references as a list.
+def _has_fast_access(way: Any) -> bool:
+    """Whether a pyosmium way exposes its C++ accessors (``_pyosmium_data``).
 
-    pyosmium 4 iterates a node list through a Python generator calling
-    ``__getitem__`` per node; taking the items from the list's C++ accessor
-    directly is 1.7x faster on a grid of long ways (0.074 s against 0.128 s for
-    80,000 references, ``benchmarks/road_scale_bench.py``'s grid), which is most of
-    the reading time. Should a later pyosmium lack that accessor, the public
-    iteration is used.
+    pyosmium 4's public ``Way.tags``, ``Way.nodes`` and ``Way.id`` each build a Python
+    wrapper per call, and a node list is iterated through a generator calling
+    ``__getitem__`` per node; calling the C++ object's own ``tags_get_value_by_key``,
+    ``nodes()`` and ``id()`` skips them. Measured on the 10⁶-edge planar network of
+    ``benchmarks/road_scale_bench.py`` (292,472 ways): 2.75 s against 3.24 s for the
+    reading pass, and 1.7x on the references of long ways. Should a later pyosmium
+    change these private accessors, the public API is used.
     """
-    inner = getattr(node_list, "_list", None)
-    data = getattr(node_list, "_pyosmium_data", None)
-    if inner is None or data is None or not hasattr(inner, "get"):
-        return list(node_list)
-    get = inner.get
-    return [get(data, i) for i in range(inner.size(data))]
+    c = getattr(way, "_pyosmium_data", None)
+    if c is None or not all(hasattr(c, name) for name in ("tags_get_value_by_key", "nodes", "id")):
+        return False
+    try:
+        inner = c.nodes()
+        return bool(
+            c.id() == way.id
+            and inner.size(c) == len(way.nodes)
+            and c.tags_get_value_by_key("highway", None) == way.tags.get("highway")
+        )
+    except Exception:  # any surprise in a private API: use the public one
+        return False
 
 
 def _maxspeed(value: str | None) -> float:
@@ -554,8 +578,8 @@ def _impute_speeds(
 ) -> np.ndarray | None:
     """Each edge's speed (km/h) by the module's rules; ``None`` (and a warning) if none is known."""
     speed = np.frombuffer(ways.speed, dtype=np.float64)[edge_way]
-    klass_names, klass_of_way = np.unique(np.array(ways.klass, dtype=object), return_inverse=True)
-    klass = np.asarray(klass_of_way)[edge_way]
+    klass_names = ways.names
+    klass = np.frombuffer(ways.klass, dtype=np.int32)[edge_way]
     known = np.isfinite(speed)
     if known.all():
         return np.asarray(speed, dtype=np.float64)

@@ -167,7 +167,8 @@ class RoadNetwork:
                 field="length",
                 hint="give every edge a length in metres ≥ 0 and a travel time ≥ 0 (or none)",
             )
-        order = np.lexsort((head, tail))
+        # By tail, then head, stably: one int64 key sorts twice as fast as lexsort's two.
+        order = np.argsort(tail.astype(np.int64) * max(n, 1) + head, kind="stable")
         if geom_ptr is None or geom_xy is None:
             gptr = np.zeros(m + 1, dtype=np.int64)
             gxy = np.empty((0, 2), dtype=np.float64)
