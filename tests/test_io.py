@@ -67,6 +67,7 @@ def test_a_signal_mid_write_leaves_the_old_file_and_no_temporary(tmp_path, signa
     code = f"""
 import os, signal, sys
 from sandan_geo import _io
+signal.signal(signal.{signame}, signal.SIG_DFL)  # as a shell starts a program (not under nohup)
 real_fsync = os.fsync
 def fsync(fd):
     real_fsync(fd)
@@ -77,4 +78,27 @@ _io.write_bytes_atomic(sys.argv[1], b"new")
     done = subprocess.run([sys.executable, "-c", code, str(target)], check=False, timeout=60)
     assert done.returncode == -getattr(__import__("signal"), signame)
     assert target.read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.txt"]
+
+
+def test_an_ignored_sighup_stays_ignored_and_the_write_completes(tmp_path):
+    """Under nohup SIGHUP is ignored: a write must not turn it into an abort."""
+    if not hasattr(__import__("signal"), "SIGHUP"):
+        pytest.skip("no SIGHUP here")
+    target = tmp_path / "report.txt"
+    target.write_text("old", encoding="utf-8")
+    code = """
+import os, signal, sys
+from sandan_geo import _io
+signal.signal(signal.SIGHUP, signal.SIG_IGN)   # as nohup starts a program
+real_fsync = os.fsync
+def fsync(fd):
+    real_fsync(fd)
+    os.kill(os.getpid(), signal.SIGHUP)
+os.fsync = fsync
+_io.write_bytes_atomic(sys.argv[1], b"new")
+"""
+    done = subprocess.run([sys.executable, "-c", code, str(target)], check=False, timeout=60)
+    assert done.returncode == 0
+    assert target.read_text(encoding="utf-8") == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.txt"]

@@ -363,6 +363,8 @@ def _signals_raise() -> Iterator[None]:
 
     for name in wanted:
         num = getattr(signal, name)
+        if signal.getsignal(num) is signal.SIG_IGN:  # ignored (e.g. SIGHUP under nohup): stay so
+            continue
         previous[num] = signal.signal(num, handler)
     try:
         yield
