@@ -406,16 +406,24 @@ class RoadMetric:
         best: tuple[float, Entry, Entry] | None = None
         for a in ea:
             for b in by_edge.get(a.edge, ()):
-                if b.fraction < a.fraction:
-                    continue
-                cost = (
-                    self.connector_cost(a.snap_m)
-                    + (b.fraction - a.fraction) * self._edge_cost(a.edge)
-                    + self.connector_cost(b.snap_m)
-                )
-                if best is None or cost < best[0]:
+                cost = self.along_cost(a, b)
+                if cost is not None and (best is None or cost < best[0]):
                     best = (cost, a, b)
         return best
+
+    def along_cost(self, a: Entry, b: Entry) -> float | None:
+        """The cost from entry ``a`` to entry ``b`` along their one edge (``None``: no such way).
+
+        The connectors of both and the stretch of edge between them; ``None`` when
+        the two lie on different edges or ``b`` comes before ``a``.
+        """
+        if a.edge != b.edge or b.fraction < a.fraction:
+            return None
+        return (
+            self.connector_cost(a.snap_m)
+            + (b.fraction - a.fraction) * self._edge_cost(a.edge)
+            + self.connector_cost(b.snap_m)
+        )
 
     # ------------------------------------------------------------------ search
 

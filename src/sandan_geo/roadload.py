@@ -254,7 +254,11 @@ def read_road_network(
             cache=cache,
             cache_dir=cache_dir,
         )
-    raise InputError(
+    raise _unknown_format(path)
+
+
+def _unknown_format(path: str | os.PathLike[str]) -> InputError:
+    return InputError(
         "cannot tell the road file's format from its suffix",
         path=str(path),
         hint=f"give {', '.join(_OSM_SUFFIXES)} (OpenStreetMap) or "
@@ -389,21 +393,9 @@ def _read_osm(
                 count += 1
                 if count & 1023 == 0:
                     bar.advance(1024)
-                    if len(ref) > limit:
-                        raise InputError(
-                            f"the file holds over {limit:,} road node references; reading "
-                            "it would not fit in memory",
-                            path=str(p),
-                            hint="clip the extract to the region first, e.g. osmium extract --bbox",
-                        )
+                    _check_refs(p, len(ref), limit)
             bar.advance(count & 1023)
-            if len(ref) > limit:
-                raise InputError(
-                    f"the file holds over {limit:,} road node references; reading "
-                    "it would not fit in memory",
-                    path=str(p),
-                    hint="clip the extract to the region first, e.g. osmium extract --bbox",
-                )
+            _check_refs(p, len(ref), limit)
             ways.bad_speed = bad
             ways.names = sorted(classes, key=classes.__getitem__)
             bar.set("building the network")
@@ -419,6 +411,17 @@ def _read_osm(
             hint="give an OpenStreetMap extract (.osm, .osm.bz2 or .osm.pbf)",
         ) from err
     return net
+
+
+def _check_refs(p: Path, refs: int, limit: int) -> None:
+    """Refuse a file once its road node references pass ``limit`` (while streaming)."""
+    if refs > limit:
+        raise InputError(
+            f"the file holds over {limit:,} road node references; reading it would not fit "
+            "in memory",
+            path=str(p),
+            hint="clip the extract to the region first, e.g. osmium extract --bbox",
+        )
 
 
 def _has_fast_access(way: Any) -> bool:
@@ -1112,9 +1115,4 @@ def load_roads(path: str | os.PathLike[str], **kwargs: Any) -> nx.MultiDiGraph:
         return road_graph_from_osm(path, **kwargs)
     if name.endswith(_LINE_SUFFIXES):
         return road_graph_from_lines(path, **kwargs)
-    raise InputError(
-        "cannot tell the road file's format from its suffix",
-        path=str(path),
-        hint=f"give {', '.join(_OSM_SUFFIXES)} (OpenStreetMap) or "
-        f"{', '.join(_LINE_SUFFIXES)} (road lines)",
-    )
+    raise _unknown_format(path)

@@ -281,13 +281,9 @@ def _pairs(
                 direct_other = np.full(len(sites), np.nan)
                 for ea in entries[i]:
                     for j, eb in by_edge.get(ea.edge, ()):
-                        if eb.fraction < ea.fraction or j == i:
+                        c = None if j == i else metric.along_cost(ea, eb)
+                        if c is None:
                             continue
-                        c = (
-                            metric.connector_cost(ea.snap_m)
-                            + (eb.fraction - ea.fraction) * _edge_cost(metric, ea.edge)
-                            + metric.connector_cost(eb.snap_m)
-                        )
                         if c < best_full[j]:  # as RoadMetric.distance: a junction route wins a tie
                             best_full[j] = c
                             via_node[j] = -1
@@ -354,11 +350,6 @@ def _pairs(
                 }
             )
             yield frame
-
-
-def _edge_cost(metric: RoadMetric, e: int) -> float:
-    net = metric.network
-    return float(net.length_m[e] if metric.weight == "length" else net.time_s[e])
 
 
 def road_matrix(
