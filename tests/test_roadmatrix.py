@@ -524,6 +524,9 @@ def test_cli_roadmatrix(bay_file: Path, tmp_path: Path) -> None:
     assert r.exit_code == 2 and "PLANS" in r.stderr
     r = runner.invoke(cli, [*base, "--format", "parquet"])
     assert r.exit_code == 2 and "parquet writes a file" in r.stderr
+    r = runner.invoke(cli, [*base, "--format", "csv", "-o", str(tmp_path / "x.parquet")])
+    assert r.exit_code == 2 and "make them agree" in r.stderr
+    assert not (tmp_path / "x.parquet").exists()
 
 
 def test_cli_candidates_by_road(bay_file: Path, tmp_path: Path) -> None:

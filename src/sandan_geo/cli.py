@@ -183,15 +183,19 @@ def _output_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
-def _table_format_option(row: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``--format text|json|csv|xlsx`` for a command whose natural output is a table."""
+def _table_format_option(
+    row: str, *, parquet: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--format text|json|csv|xlsx`` (and ``parquet``) for a command whose output is a table."""
+    extra = ["parquet"] if parquet else []
     return click.option(
         "--format",
         "fmt",
-        type=click.Choice(["text", "json", "csv", "xlsx"]),
+        type=click.Choice(["text", "json", "csv", "xlsx", *extra]),
         default=None,
         help="Output format (default: from the -o suffix, else text); csv (UTF-8 with a BOM) "
-        f"and xlsx: one row per {row} for spreadsheets.",
+        f"and xlsx: one row per {row} for spreadsheets"
+        + ("; parquet: streamed to -o FILE.parquet." if parquet else "."),
     )
 
 
@@ -286,6 +290,7 @@ _SUFFIX_FORMATS = {
     ".markdown": "markdown",
     ".csv": "csv",
     ".xlsx": "xlsx",
+    ".parquet": "parquet",
 }
 
 
@@ -293,14 +298,16 @@ def _format_for(fmt: str | None, output: str | None, allowed: Sequence[str]) -> 
     """The output format: ``--format``, else the ``-o`` suffix, else text; never a contradiction."""
     suffix = os.path.splitext(output)[1].lower() if output and output != "-" else ""
     implied = _SUFFIX_FORMATS.get(suffix)
+    if implied == "parquet" and "parquet" not in allowed:  # a name like any other there
+        implied = None
     if fmt is None:
         fmt = implied if implied is not None and implied in allowed else "text"
     elif implied is not None and implied != fmt:
         raise click.UsageError(
             f"-o {output} says {implied} but --format says {fmt}; make them agree"
         )
-    if fmt == "xlsx" and (not output or output == "-"):
-        raise click.UsageError("--format xlsx writes a file: give -o FILE.xlsx")
+    if fmt in ("xlsx", "parquet") and (not output or output == "-"):
+        raise click.UsageError(f"--format {fmt} writes a file: give -o FILE.{fmt}")
     return fmt
 
 
@@ -773,13 +780,7 @@ def candidates_cmd(
     show_default=True,
     help="Route by the shortest (length) or the fastest (travel_time) road.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "csv", "xlsx", "parquet"]),
-    default=None,
-    help="Output format (default: from the -o suffix, else text); one row per ordered pair.",
-)
+@_table_format_option("ordered pair", parquet=True)
 @_output_option
 @click.pass_context
 def roadmatrix_cmd(
@@ -798,13 +799,7 @@ def roadmatrix_cmd(
     Each row: from a, to b, network km, minutes, straight km between the route's ends
     and the detour ratio. Long runs show progress on a terminal.
     """
-    if output and output != "-" and output.lower().endswith(".parquet"):
-        fmt = fmt or "parquet"
-    if fmt == "parquet":
-        if not output or output == "-" or not output.lower().endswith(".parquet"):
-            raise click.UsageError("--format parquet writes a file: give -o FILE.parquet")
-    else:
-        fmt = _format_for(fmt, output, ("text", "json", "csv", "xlsx"))
+    fmt = _format_for(fmt, output, ("text", "json", "csv", "xlsx", "parquet"))
     if not plans and not sites_file:
         raise click.UsageError("name one or more PLANS, or give --sites FILE")
     sites: dict[str, sg.Site] = {}
