@@ -243,6 +243,7 @@ class RoadMetric:
         self.network.weighted(weight)  # checks the weight against the edges now
         self.has_time = self.network.has_time
         self._index: EdgeIndex | None = None
+        self._total: float | None = None
         self._searches: OrderedDict[tuple[tuple[int, float], ...], _Found] = OrderedDict()
         self._entry_cache: OrderedDict[tuple[Any, ...], tuple[Entry, ...]] = OrderedDict()
 
@@ -544,12 +545,11 @@ class RoadMetric:
         return self._route_distance(a, b, found, node, leave, arrive[node][1], ea, eb)
 
     def _total_cost(self) -> float:
-        key = "total"
-        memo = self.__dict__.setdefault("_totals", {})
-        if key not in memo:
+        """A cost no route exceeds: every edge once and two longest connectors (computed once)."""
+        if self._total is None:
             matrix, _ = self.network.weighted(self.weight)
-            memo[key] = float(matrix.data.sum()) + 2.0 * self.connector_cost(self.max_snap_m)
-        return float(memo[key])
+            self._total = float(matrix.data.sum()) + 2.0 * self.connector_cost(self.max_snap_m)
+        return self._total
 
     # ------------------------------------------------------------------ routes
 
