@@ -251,3 +251,93 @@ def test_lines_read_page_by_page_give_the_same_network(
         assert np.array_equal(getattr(whole, name), getattr(paged, name)), name
     assert np.array_equal(whole.geom_xy, paged.geom_xy)
     assert sorted(set(paged.way.tolist())) == list(range(23))  # every feature, by its row
+
+
+# --------------------------------------------------------------------------- the libosmium pass
+
+
+def _same_network(a: RoadNetwork, b: RoadNetwork) -> None:
+    for name in ("node_id", "lon", "lat", "indptr", "indices", "length_m", "way"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    assert np.array_equal(a.time_s, b.time_s, equal_nan=True)
+
+
+@settings(max_examples=15, deadline=None)
+@given(block=st.integers(1, 400))
+def test_reading_in_any_block_size_gives_the_same_network(
+    tmp_path_factory: pytest.TempPathFactory, block: int
+) -> None:
+    from sandan_geo import osmways
+
+    path = write_grid(tmp_path_factory.mktemp("blocks") / "grid.osm")
+    whole = sg.read_road_network(path, cache=False)
+    old = osmways._BLOCK
+    osmways._BLOCK = block  # lines cut anywhere: mid-number, mid-tag, at a newline
+    try:
+        pieces = sg.read_road_network(path, cache=False)
+    finally:
+        osmways._BLOCK = old
+    _same_network(whole, pieces)
+
+
+def test_the_pass_in_this_process_reads_like_the_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    path = write_grid(tmp_path / "grid.osm")
+    child = sg.read_road_network(path, cache=False)
+    monkeypatch.setattr(sys, "executable", "")  # an embedded interpreter: no child to start
+    local = sg.read_road_network(path, cache=False)
+    _same_network(child, local)
+    bad = tmp_path / "bad.osm"
+    bad.write_text("<osm><node id='1'", encoding="utf-8")
+    with pytest.raises(sg.InputError, match="not a readable OSM XML file"):
+        sg.read_road_network(bad, cache=False)
+    assert not list(Path(__import__("tempfile").gettempdir()).glob("sandan-geo-osm-*/roads.opl"))
+
+
+def test_escaped_tags_missing_nodes_and_short_ways(tmp_path: Path) -> None:
+    # OPL escapes spaces, commas, "=" and Korean in tags; "30 mph" must still read as
+    # 30 mph. Node 99 is not in the file: the segments touching it are dropped, the
+    # rest of its way stays. A way of one node is no road.
+    nodes = {1: (127.0, 37.0), 2: (127.0, 37.01), 3: (127.01, 37.01), 4: (127.02, 37.01)}
+    ways = [
+        ([1, 2], {"highway": "primary", "maxspeed": "30 mph", "name": "동해로, a=b %x"}),
+        ([2, 3, 99, 4], {"highway": "primary", "maxspeed": "50"}),
+        ([3, 4], {"highway": "primary", "maxspeed": "50", "access": "private"}),
+        ([4], {"highway": "primary"}),
+    ]
+    path = write_osm(tmp_path / "odd.osm", nodes, ways)
+    net = sg.read_road_network(path, cache=False, retain_all=True)
+    ids = net.node_id.tolist()
+    edges = sorted(
+        (ids[u], ids[v], int(w))
+        for u, v, w in zip(net.tails.tolist(), net.indices.tolist(), net.way, strict=True)
+    )
+    assert edges == [(1, 2, 1000), (2, 1, 1000), (2, 3, 1001), (3, 2, 1001)]
+    speed = net.length_m * 3.6 / net.time_s
+    by_way = dict(zip(net.way.tolist(), speed.tolist(), strict=True))
+    assert by_way[1000] == pytest.approx(30 * 1.609344) and by_way[1001] == pytest.approx(50)
+
+
+def test_the_pass_stops_at_the_bound_without_leaving_a_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sandan_geo import osmways, roadload
+
+    nodes = {1: (127.0, 37.0), 2: (127.0, 37.01)}
+    path = write_osm(tmp_path / "many.osm", nodes, [([1, 2], {"highway": "primary"})] * 3000)
+    monkeypatch.setattr(roadload, "MAX_ROAD_REFS", 1000)
+    monkeypatch.setattr(osmways, "_BLOCK", 4096)  # the bound is passed in an early block
+    started: list = []
+    real = osmways.subprocess.Popen
+
+    def popen(*args, **kwargs):
+        started.append(real(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(osmways.subprocess, "Popen", popen)
+    with pytest.raises(sg.InputError, match="over 1,000 road node references"):
+        sg.read_road_network(path, cache=False)
+    assert len(started) == 1 and started[0].poll() is not None  # stopped and reaped

@@ -1,10 +1,9 @@
 """Reading road files into a :class:`~sandan_geo.roadnet.RoadNetwork`, streamed.
 
 :func:`read_road_network` reads an OpenStreetMap file (``.osm``, ``.osm.bz2``,
-``.osm.pbf``) in one streamed pass with pyosmium (the ``osmium`` package, the
-binding of libosmium): node locations stay in libosmium's index, and only the
-drivable ways' node references and coordinates reach Python, straight into
-arrays. A file of road lines (the national 표준노드링크 ``MOCT_LINK``, a
+``.osm.pbf``) in one streamed pass of libosmium (through pyosmium, the ``osmium``
+package) that runs in a child process and hands over the roads as text, parsed in
+bulk into arrays (:mod:`sandan_geo.osmways`). A file of road lines (the national 표준노드링크 ``MOCT_LINK``, a
 GeoPackage, shapefile, ...) is read with pyogrio, only the fields needed. On a
 terminal a progress line shows how far it got. Networks are cached on disk,
 keyed by the file's content (:mod:`sandan_geo.roadcache`).
@@ -45,11 +44,8 @@ A one-way street of two blocks (drawn north to south, ``oneway=-1``) and a footw
 
 from __future__ import annotations
 
-import math
 import os
-import re
 import warnings
-from array import array
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,15 +56,15 @@ import shapely
 from shapely import LineString
 
 from ._optional import require
-from .crs import GEOD, STORAGE_CRS
+from .crs import GEOD, STORAGE_CRS, geodesic_lengths_m
 from .errors import (
     GeometryError,
     InputError,
     MissingDependencyError,
-    SandanGeoError,
     SandanGeoWarning,
     SchemaError,
 )
+from .osmways import NO_COORD, OsmWays, read_osm_ways
 from .progress import Progress
 from .roadcache import cached_network
 from .roadnet import RoadNetwork, csgraph
@@ -121,12 +117,6 @@ _OSM_SUFFIXES = (".osm", ".xml", ".osm.bz2", ".xml.bz2", ".osm.gz", ".osm.pbf", 
 _LINE_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml", ".sqlite")
 _SHAPEFILE_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 _COORD_DIGITS = 7  # line endpoints equal to 1e-7 degrees (~1 cm) are one node
-_ONEWAY = frozenset({"yes", "true", "1", "-1", "reverse"})
-_REVERSED = frozenset({"-1", "reverse"})
-_SPEED_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
-_MPH = 1.609344
-_NO_ACCESS = frozenset({"no", "private"})
-_NO_COORD = 2**31 - 1  # libosmium's undefined coordinate
 
 
 # --------------------------------------------------------------------------- the entry point
@@ -276,33 +266,6 @@ def _existing(path: str | os.PathLike[str]) -> Path:
 # --------------------------------------------------------------------------- OpenStreetMap
 
 
-def _import_osmium() -> Any:
-    try:
-        import osmium
-    except ImportError as err:
-        raise MissingDependencyError(
-            "reading OpenStreetMap files needs the osmium package (pyosmium); install it "
-            "with pip install 'sandan-geo[roads]' (or pip install osmium)"
-        ) from err
-    return osmium
-
-
-class _Ways:
-    """The drivable ways of a file as flat arrays (refs and coordinates, 1e-7°)."""
-
-    def __init__(self) -> None:
-        self.ref = array("q")
-        self.x = array("i")
-        self.y = array("i")
-        self.start = array("q", [0])  # way k's nodes: ref[start[k]:start[k + 1]]
-        self.way_id = array("q")
-        self.klass = array("i")  # highway class, as its position in names
-        self.names: list[str] = []
-        self.speed = array("d")  # NaN: no maxspeed
-        self.oneway = array("b")  # 0 both ways, 1 as drawn, -1 against
-        self.bad_speed: list[int] = []
-
-
 def _read_osm(
     p: Path,
     *,
@@ -312,157 +275,21 @@ def _read_osm(
     retain_all: bool,
     progress: bool | None,
 ) -> RoadNetwork:
-    osmium = _import_osmium()
-    keep = None if highways is None else frozenset(highways)
-    if keep is not None and not keep:
+    if highways is not None and not highways:
         raise InputError(
             "highways is empty, so no road would be kept",
             field="highways",
             hint="name highway classes to keep, or pass highways=None to keep all",
         )
-    ways = _Ways()
-    bar = Progress(f"reading {p.name}", unit="roads", enabled=progress)
-    limit = MAX_ROAD_REFS
-    try:
-        # Nodes go only to libosmium's location index; the highway filter runs in C++
-        # too, so Python sees just the road ways.
-        road_filter = (
-            osmium.filter.KeyFilter("highway")
-            if keep is None
-            else osmium.filter.TagFilter(*(("highway", h) for h in sorted(keep)))
-        )
-        fp = (
-            osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY)
-            .with_locations()
-            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-            .with_filter(road_filter)
-        )
-        speeds: dict[str | None, float] = {None: math.nan}  # maxspeed text -> km/h
-        classes: dict[str, int] = {}  # highway class -> its code in ways.klass
-        bad: list[int] = []
-        ref, xs_all, ys_all, start = ways.ref, ways.x, ways.y, ways.start
-        count = 0
-        with bar:
-            fast: bool | None = None
-            for w in fp:
-                if fast is None:
-                    fast = _has_fast_access(w)
-                if fast:  # see _has_fast_access
-                    c = w._pyosmium_data
-                    get = c.tags_get_value_by_key
-                    inner = c.nodes()
-                    nodes = [inner.get(c, i) for i in range(inner.size(c))]
-                    way_id = c.id()
-                else:
-                    get = w.tags.get
-                    nodes = list(w.nodes)
-                    way_id = w.id
-                if get("access", None) in _NO_ACCESS or get("area", None) == "yes":
-                    continue
-                if len(nodes) < 2:
-                    continue
-                locs = [n.location for n in nodes]
-                try:
-                    xs = [loc.x for loc in locs]
-                    ys = [loc.y for loc in locs]
-                except osmium.InvalidLocationError:  # a node missing from the file
-                    xs = [loc.x if loc.valid() else _NO_COORD for loc in locs]
-                    ys = [loc.y if loc.valid() else _NO_COORD for loc in locs]
-                ref.extend([n.ref for n in nodes])
-                xs_all.extend(xs)
-                ys_all.extend(ys)
-                start.append(len(ref))
-                ways.way_id.append(way_id)
-                klass = get("highway", None)
-                code = classes.get(klass)
-                if code is None:
-                    code = classes[klass] = len(classes)
-                ways.klass.append(code)
-                text = get("maxspeed", None)
-                speed = speeds.get(text)
-                if speed is None:
-                    speed = speeds[text] = _maxspeed(text)
-                if text is not None and math.isnan(speed):
-                    bad.append(way_id)
-                ways.speed.append(speed)
-                oneway = get("oneway", None)
-                if oneway in _ONEWAY or get("junction", None) == "roundabout":
-                    ways.oneway.append(-1 if oneway in _REVERSED else 1)
-                else:
-                    ways.oneway.append(0)
-                count += 1
-                if count & 1023 == 0:
-                    bar.advance(1024)
-                    _check_refs(p, len(ref), limit)
-            bar.advance(count & 1023)
-            _check_refs(p, len(ref), limit)
-            ways.bad_speed = bad
-            ways.names = sorted(classes, key=classes.__getitem__)
-            bar.set("building the network")
-            net = _osm_network(p, ways, hwy_speeds, fallback_kph, retain_all)
-    except SandanGeoError:
-        raise
-    except (RuntimeError, ValueError, OverflowError, osmium.InvalidLocationError) as err:
-        # libosmium on a malformed or truncated file (its C++ exceptions arrive as these)
-        kind = "pbf" if p.name.lower().endswith(".pbf") else "XML"
-        raise InputError(
-            f"not a readable OSM {kind} file ({err})",
-            path=str(p),
-            hint="give an OpenStreetMap extract (.osm, .osm.bz2 or .osm.pbf)",
-        ) from err
-    return net
-
-
-def _check_refs(p: Path, refs: int, limit: int) -> None:
-    """Refuse a file once its road node references pass ``limit`` (while streaming)."""
-    if refs > limit:
-        raise InputError(
-            f"the file holds over {limit:,} road node references; reading it would not fit "
-            "in memory",
-            path=str(p),
-            hint="clip the extract to the region first, e.g. osmium extract --bbox",
-        )
-
-
-def _has_fast_access(way: Any) -> bool:
-    """Whether a pyosmium way exposes its C++ accessors (``_pyosmium_data``).
-
-    pyosmium 4's public ``Way.tags``, ``Way.nodes`` and ``Way.id`` each build a Python
-    wrapper per call, and a node list is iterated through a generator calling
-    ``__getitem__`` per node; calling the C++ object's own ``tags_get_value_by_key``,
-    ``nodes()`` and ``id()`` skips them. Measured on the 10⁶-edge planar network of
-    ``benchmarks/road_scale_bench.py`` (292,472 ways): 2.75 s against 3.24 s for the
-    reading pass, and 1.7x on the references of long ways. Should a later pyosmium
-    change these private accessors, the public API is used.
-    """
-    c = getattr(way, "_pyosmium_data", None)
-    if c is None or not all(hasattr(c, name) for name in ("tags_get_value_by_key", "nodes", "id")):
-        return False
-    try:
-        inner = c.nodes()
-        return bool(
-            c.id() == way.id
-            and inner.size(c) == len(way.nodes)
-            and c.tags_get_value_by_key("highway", None) == way.tags.get("highway")
-        )
-    except Exception:  # any surprise in a private API: use the public one
-        return False
-
-
-def _maxspeed(value: str | None) -> float:
-    """A ``maxspeed`` tag in km/h; NaN if absent or unusable (0, negative, over 300, words)."""
-    if value is None:
-        return math.nan
-    numbers = [float(m.replace(",", ".")) for m in _SPEED_NUMBER.findall(value)]
-    if not numbers or min(numbers) <= 0 or max(numbers) > 300:
-        return math.nan
-    speed = sum(numbers) / len(numbers)
-    return speed * _MPH if "mph" in value.lower() else speed
+    with Progress(f"reading {p.name}", unit="roads", enabled=progress) as bar:
+        ways = read_osm_ways(p, highways=highways, limit=MAX_ROAD_REFS, progress=bar)
+        bar.set("building the network")
+        return _osm_network(p, ways, hwy_speeds, fallback_kph, retain_all)
 
 
 def _osm_network(
     p: Path,
-    ways: _Ways,
+    ways: OsmWays,
     hwy_speeds: Mapping[str, float] | None,
     fallback_kph: float | None,
     retain_all: bool,
@@ -476,7 +303,7 @@ def _osm_network(
             SandanGeoWarning,
             stacklevel=5,
         )
-    ref = np.frombuffer(ways.ref, dtype=np.int64)
+    ref = ways.ref
     if ref.size == 0:
         raise SchemaError(
             "the OSM file has no drivable road",
@@ -485,11 +312,9 @@ def _osm_network(
             hint="it needs ways tagged highway= (roads open to cars); "
             "pass highways=None to keep all",
         )
-    x = np.frombuffer(ways.x, dtype=np.int32)
-    y = np.frombuffer(ways.y, dtype=np.int32)
-    start = np.frombuffer(ways.start, dtype=np.int64)
+    x, y, start = ways.x, ways.y, ways.start
     n_ways = len(start) - 1
-    way_of = np.repeat(np.arange(n_ways), np.diff(start))
+    way_of = np.repeat(np.arange(n_ways, dtype=np.int32), np.diff(start))
     # Segments: consecutive references within a way.
     last = np.zeros(ref.size, dtype=bool)
     last[start[1:] - 1] = True
@@ -497,7 +322,7 @@ def _osm_network(
     a, b = seg, seg + 1
     seg_way = way_of[a]
     # A reference to a node missing from the file has no location: drop its segments.
-    valid = (x != _NO_COORD) & (y != _NO_COORD)
+    valid = (x != NO_COORD) & (y != NO_COORD)
     ok = valid[a] & valid[b] & (ref[a] != ref[b])
     a, b, seg_way = a[ok], b[ok], seg_way[ok]
     if a.size == 0:
@@ -523,9 +348,8 @@ def _osm_network(
     seg_a = number[seg_a].astype(np.int32)
     seg_b = number[seg_b].astype(np.int32)
     # Lengths once per segment (a two-way road's two edges share one), GRS80.
-    _, _, seg_len = GEOD.inv(lon[seg_a], lat[seg_a], lon[seg_b], lat[seg_b])
-    seg_len = np.asarray(seg_len, dtype=np.float64)
-    del ids, inverse, at, used, number, a, b
+    seg_len = geodesic_lengths_m(lon[seg_a], lat[seg_a], lon[seg_b], lat[seg_b])
+    del ids, inverse, at, used, number, a, b, way_of, valid, ok, last, seg
     if not retain_all:  # pieces of the segments are the edges' weakly connected pieces
         keep_nodes = _largest_weak_piece(len(node_id), seg_a, seg_b)
         if keep_nodes is not None:
@@ -534,7 +358,7 @@ def _osm_network(
             seg_a, seg_b = new[seg_a[kept]], new[seg_b[kept]]
             seg_len, seg_way = seg_len[kept], seg_way[kept]
             node_id, lon, lat = node_id[keep_nodes], lon[keep_nodes], lat[keep_nodes]
-    oneway = np.frombuffer(ways.oneway, dtype=np.int8)[seg_way]
+    oneway = ways.oneway[seg_way]
     fwd = oneway >= 0
     back = oneway <= 0
     tail = np.concatenate([seg_a[fwd], seg_b[back]])
@@ -543,8 +367,14 @@ def _osm_network(
     edge_way = np.concatenate([seg_way[fwd], seg_way[back]])
     del seg_a, seg_b, seg_len, seg_way, oneway, fwd, back
     speed = _impute_speeds(p, ways, edge_way, hwy_speeds, fallback_kph)
-    time_s = np.full(len(length), np.nan) if speed is None else length * 3.6 / speed
-    way_ids = np.frombuffer(ways.way_id, dtype=np.int64)
+    if speed is None:
+        time_s = np.full(len(length), np.nan)
+    else:  # in place: at 10^7 edges each temporary is 80 MB
+        time_s = np.multiply(length, 3.6)
+        time_s /= speed
+        del speed
+    way = ways.way_id[edge_way]
+    del edge_way
     return RoadNetwork.from_arrays(
         node_id,
         lon,
@@ -553,7 +383,7 @@ def _osm_network(
         head,
         length,
         time_s,
-        way=way_ids[edge_way],
+        way=way,
         meta={"kind": "osm", "crs": STORAGE_CRS},
     )
 
@@ -574,15 +404,15 @@ def _largest_weak_piece(n: int, tail: np.ndarray, head: np.ndarray) -> np.ndarra
 
 def _impute_speeds(
     p: Path,
-    ways: _Ways,
+    ways: OsmWays,
     edge_way: np.ndarray,
     hwy_speeds: Mapping[str, float] | None,
     fallback_kph: float | None,
 ) -> np.ndarray | None:
     """Each edge's speed (km/h) by the module's rules; ``None`` (and a warning) if none is known."""
-    speed = np.frombuffer(ways.speed, dtype=np.float64)[edge_way]
+    speed = ways.speed[edge_way]
     klass_names = ways.names
-    klass = np.frombuffer(ways.klass, dtype=np.int32)[edge_way]
+    klass = ways.klass[edge_way]
     known = np.isfinite(speed)
     if known.all():
         return np.asarray(speed, dtype=np.float64)
@@ -918,7 +748,7 @@ def _geodesic_lengths(lines: np.ndarray) -> np.ndarray:
     """GRS80 length of each line, all segments in one vectorised call."""
     coords, index = shapely.get_coordinates(lines, return_index=True)
     same = index[1:] == index[:-1]
-    _, _, seg = GEOD.inv(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1])
+    seg = geodesic_lengths_m(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1])
     seg = np.where(same, seg, 0.0)
     out = np.zeros(len(lines))
     np.add.at(out, index[:-1], seg)

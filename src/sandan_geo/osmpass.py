@@ -1,0 +1,126 @@
+"""The libosmium pass over an OSM file: its road ways, with node locations, as OPL text.
+
+:func:`write_road_opl` runs one pass of libosmium (through pyosmium) over an
+OpenStreetMap file (XML, ``.bz2``, ``.gz`` or PBF): node locations go into
+libosmium's index, ways are kept if they have a ``highway`` tag (one of
+``highways`` if given), and each kept way is written as one line of OPL
+(libosmium's text format) with the location of every node it references::
+
+    w7 Thighway=residential,oneway=-1 Nn2x127y37.02,n1x127y37.01,n0x127y37
+
+The whole pass, filter included, runs in C++: no Python object is made per node
+or per way, which is what makes it several times faster than any loop over
+pyosmium objects. :mod:`sandan_geo.osmways` reads the text in bulk.
+
+The module imports nothing of sandan_geo, so that it can run as a script in a child
+process (``python -P osmpass.py FILE [HIGHWAYS_JSON]``, writing to standard
+output) without importing the package; it is also importable, which is how the
+in-process path and the tests call it.
+
+Examples
+--------
+>>> import pathlib, tempfile
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / "a.osm").write_text('''<osm version="0.6">
+...   <node id="1" lat="37.0" lon="127.0"/><node id="2" lat="37.01" lon="127.0"/>
+...   <way id="5"><nd ref="1"/><nd ref="2"/><tag k="highway" v="primary"/></way>
+...   <way id="6"><nd ref="2"/><nd ref="1"/><tag k="highway" v="footway"/></way>
+... </osm>''')
+>>> write_road_opl(str(d / "a.osm"), str(d / "a.opl"), ["primary"])
+>>> (d / "a.opl").read_text()
+'w5 Thighway=primary Nn1x127y37,n2x127y37.01\\n'
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+
+__all__ = ["OPL_FORMAT", "main", "write_road_opl"]
+
+OPL_FORMAT = "opl,add_metadata=false,locations_on_ways=true"
+"""libosmium's output format: OPL without version, user or time, with node locations."""
+
+FAILED = 3
+"""The exit status of :func:`main` when the file cannot be read (the reason on stderr)."""
+
+
+def write_road_opl(src: str, dst: str, highways: Sequence[str] | None) -> None:
+    """Write the road ways of ``src``, with node locations, as OPL to ``dst``.
+
+    Parameters
+    ----------
+    src
+        An OSM file (``.osm``, ``.osm.bz2``, ``.osm.gz``, ``.osm.pbf``).
+    dst
+        Where to write; ``"-"`` is standard output. An existing file is refused.
+    highways
+        ``highway`` values to keep; ``None`` keeps every way that has the key.
+
+    Raises
+    ------
+    RuntimeError, ValueError
+        libosmium could not read ``src`` (malformed or truncated).
+
+    Examples
+    --------
+    >>> write_road_opl("missing.osm", "-", None)
+    Traceback (most recent call last):
+    ...
+    RuntimeError: Open failed for 'missing.osm': No such file or directory
+    """
+    import osmium
+
+    roads: object
+    if highways is None:
+        roads = osmium.filter.KeyFilter("highway")
+    else:
+        roads = osmium.filter.TagFilter(*(("highway", h) for h in sorted(highways)))
+    # A node missing from the file leaves its location undefined ("n9xy" in OPL);
+    # the reader drops the segments that touch it.
+    locations = osmium.NodeLocationsForWays(osmium.index.create_map("flex_mem"))
+    locations.ignore_errors()
+    reader = osmium.io.Reader(src, osmium.osm.NODE | osmium.osm.WAY)
+    writer = osmium.SimpleWriter(osmium.io.File(dst, OPL_FORMAT))
+    try:
+        osmium.apply(reader, locations, osmium.filter.EntityFilter(osmium.osm.WAY), roads, writer)
+    finally:
+        writer.close()
+        reader.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run :func:`write_road_opl` to standard output; report a failure in one line.
+
+    Parameters
+    ----------
+    argv
+        ``[FILE]`` or ``[FILE, HIGHWAYS_JSON]`` (a JSON list of ``highway`` values,
+        or ``null``); ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    int
+        0, or :data:`FAILED` with ``error: <reason>`` on standard error.
+
+    Examples
+    --------
+    >>> main([])
+    2
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) not in (1, 2):
+        print("usage: osmpass.py FILE [HIGHWAYS_JSON]", file=sys.stderr)
+        return 2
+    highways = json.loads(args[1]) if len(args) == 2 else None
+    try:
+        write_road_opl(args[0], "-", highways)
+    except Exception as err:  # libosmium's C++ errors arrive as several Python types
+        print(f"error: {err}".replace("\n", " "), file=sys.stderr)
+        return FAILED
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - run in a child process by osmways
+    sys.exit(main())

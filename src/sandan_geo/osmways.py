@@ -1,0 +1,434 @@
+"""An OSM file's road ways as flat arrays: one libosmium pass, its text read in bulk.
+
+:func:`read_osm_ways` runs :func:`sandan_geo.osmpass.write_road_opl` in a child
+Python process that writes OPL to a pipe, and reads that pipe in blocks of a
+few megabytes while the child is still working:
+
+- the node references and coordinates of a block are parsed by pandas' C CSV
+  reader in one call (the OPL text is turned into ``id,lon,lat`` rows with a
+  byte table in NumPy), so no Python object is made per node;
+- the tags are the one thing read per way, and only once per distinct tag text
+  (most roads share theirs): ``access``, ``area``, ``highway``, ``maxspeed``,
+  ``oneway`` and ``junction`` decide whether a way is a road, its class, speed
+  and direction (the rules of :mod:`sandan_geo.roadload`).
+
+Why a child process: libosmium's pass holds Python's lock from start to end, so
+in the same process nothing could show progress, check the bound on the number
+of node references, or read what it has written until it is done (writing the
+whole text to a temporary file first). In a child, the parent parses a block
+while the child makes the next, a terminal sees progress, and a file past
+``limit`` is stopped early (the child is killed). Where there is no Python
+executable to start (an embedded interpreter), the pass runs in this process
+into a temporary file, which is then read the same way.
+
+Examples
+--------
+>>> import pathlib, tempfile
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / "a.osm").write_text('''<osm version="0.6">
+...   <node id="1" lat="37.0" lon="127.0"/><node id="2" lat="37.01" lon="127.0"/>
+...   <way id="5"><nd ref="1"/><nd ref="2"/><tag k="highway" v="primary"/>
+...     <tag k="maxspeed" v="50"/></way>
+... </osm>''')
+>>> ways = read_osm_ways(d / "a.osm", highways=["primary"])
+>>> ways.ref.tolist(), ways.y.tolist(), ways.names, ways.speed.tolist()
+([1, 2], [370000000, 370100000], ['primary'], [50.0])
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Collection, Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import osmpass
+from .errors import InputError, MissingDependencyError
+from .progress import Progress
+
+__all__ = ["NO_COORD", "OsmWays", "read_osm_ways"]
+
+NO_COORD = 2**31 - 1
+"""The coordinate (in 1e-7°) of a node reference whose node is not in the file."""
+
+_BLOCK = 8 << 20  # bytes of OPL parsed at a time
+_ONEWAY = frozenset({"yes", "true", "1", "-1", "reverse"})
+_REVERSED = frozenset({"-1", "reverse"})
+_NO_ACCESS = frozenset({"no", "private"})
+_SPEED_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_MPH = 1.609344
+_ESCAPE = re.compile(r"%([0-9a-f]+)%")  # libosmium's OPL escape: a code point in hex
+# OPL node lists to CSV rows: "n1x127.5y37,n2x..." -> "1,127.5,37\n2,..." (the "n"
+# is dropped when gathering).
+_ROWS = np.arange(256, dtype=np.uint8)
+_ROWS[[ord(","), ord("x"), ord("y")]] = [ord("\n"), ord(","), ord(",")]
+_LINES = np.arange(256, dtype=np.uint8)
+_LINES[ord(" ")] = ord("\n")
+
+
+@dataclass
+class OsmWays:
+    """The road ways of an OSM file, way after way, as flat arrays.
+
+    ``ref``, ``x`` and ``y`` hold every way's node references (OSM node ids) and
+    their coordinates in 1e-7° (:data:`NO_COORD` where the node is missing);
+    way ``k`` owns ``ref[start[k]:start[k + 1]]``. Per way: ``way_id``, ``klass``
+    (its ``highway`` value as a position in ``names``), ``speed`` (``maxspeed`` in
+    km/h, NaN if none or unusable) and ``oneway`` (0 both ways, 1 as drawn, -1
+    against). ``bad_speed`` lists the ways whose ``maxspeed`` gave no speed.
+    """
+
+    ref: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    start: np.ndarray
+    way_id: np.ndarray
+    klass: np.ndarray
+    names: list[str]
+    speed: np.ndarray
+    oneway: np.ndarray
+    bad_speed: list[int] = field(default_factory=list)
+
+
+def read_osm_ways(
+    path: str | os.PathLike[str],
+    *,
+    highways: Collection[str] | None,
+    limit: int = 400_000_000,
+    progress: Progress | None = None,
+) -> OsmWays:
+    """Read the road ways of an OSM file (see the module's notes for how).
+
+    A way is kept if its ``highway`` is in ``highways`` (any, if ``None``), its
+    ``access`` is not ``no``/``private``, it is not ``area=yes`` and it has at
+    least two node references.
+
+    Parameters
+    ----------
+    path
+        ``.osm``, ``.osm.bz2``, ``.osm.gz`` or ``.osm.pbf``.
+    highways
+        ``highway`` values to keep; ``None`` keeps every way with the key.
+    limit
+        Most node references read; past it the file is refused while reading.
+    progress
+        Counts ways as they are read.
+
+    Raises
+    ------
+    InputError
+        libosmium cannot read the file, it has more than ``limit`` references, or
+        ``highways`` is empty.
+    MissingDependencyError
+        pyosmium is not installed.
+
+    Examples
+    --------
+    >>> read_osm_ways("nowhere.osm.pbf", highways=None)
+    Traceback (most recent call last):
+    ...
+    sandan_geo.errors.InputError: nowhere.osm.pbf: not a readable OSM pbf file (Open failed for 'nowhere.osm.pbf': No such file or directory); give an OpenStreetMap extract (.osm, .osm.bz2 or .osm.pbf)
+    """
+    p = Path(path)
+    osmium = _import_osmium()
+    keep = None if highways is None else sorted(set(highways))
+    if keep is not None and not keep:
+        raise InputError(
+            "highways is empty, so no road would be kept",
+            field="highways",
+            hint="name highway classes to keep, or pass highways=None to keep all",
+        )
+    bar = progress if progress is not None else Progress("", enabled=False)
+    bar.set("locating the roads' nodes")
+    reader = _Reader()
+    blocks = _opl_blocks(p, keep, osmium)
+    try:
+        for block in blocks:
+            reader.read(p, block)
+            if reader.refs > limit:
+                raise InputError(
+                    f"the file holds over {limit:,} road node references; reading it "
+                    "would not fit in memory",
+                    path=str(p),
+                    hint="clip the extract to the region first, e.g. osmium extract --bbox",
+                )
+            bar.set("")
+            bar.advance(reader.last_ways)
+    finally:
+        blocks.close()  # stops the child if reading ended early
+    return reader.ways()
+
+
+def _import_osmium() -> Any:
+    try:
+        import osmium
+    except ImportError as err:
+        raise MissingDependencyError(
+            "reading OpenStreetMap files needs the osmium package (pyosmium); install it "
+            "with pip install 'sandan-geo[roads]' (or pip install osmium)"
+        ) from err
+    return osmium
+
+
+def _unreadable(p: Path, reason: str) -> InputError:
+    kind = "pbf" if p.name.lower().endswith(".pbf") else "XML"
+    return InputError(
+        f"not a readable OSM {kind} file ({reason})",
+        path=str(p),
+        hint="give an OpenStreetMap extract (.osm, .osm.bz2 or .osm.pbf)",
+    )
+
+
+# --------------------------------------------------------------------------- the pass
+
+
+def _opl_blocks(p: Path, highways: list[str] | None, osmium: Any) -> Generator[bytes, None, None]:
+    """The OPL text of the file's road ways, in blocks that end at a line's end."""
+    if sys.executable:
+        return _child_blocks(p, highways, osmium)
+    return _local_blocks(p, highways)
+
+
+def _child_blocks(p: Path, highways: list[str] | None, osmium: Any) -> Generator[bytes, None, None]:
+    # The child must import the same osmium as this process, whatever sys.path was
+    # changed to here; -P keeps osmpass.py's own folder (this package) off its path.
+    root = str(Path(osmium.__file__).resolve().parents[1])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    command = [sys.executable, "-P", osmpass.__file__, str(p), json.dumps(highways)]
+    with tempfile.TemporaryFile() as errors:
+        child = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors, env=env
+        )
+        assert child.stdout is not None
+        try:
+            yield from _split_lines(child.stdout)
+            status = child.wait()
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+            child.stdout.close()
+        if status != 0:
+            errors.seek(0)
+            said = errors.read(2000).decode("utf-8", "replace").strip().splitlines()
+            reason = said[-1].removeprefix("error: ") if said else f"exit status {status}"
+            raise _unreadable(p, reason)
+
+
+def _local_blocks(p: Path, highways: list[str] | None) -> Generator[bytes, None, None]:
+    folder = tempfile.mkdtemp(prefix="sandan-geo-osm-")
+    try:
+        text = os.path.join(folder, "roads.opl")
+        try:
+            osmpass.write_road_opl(str(p), text, highways)
+        except (RuntimeError, ValueError, OSError) as err:  # libosmium's C++ errors
+            raise _unreadable(p, str(err)) from err
+        with open(text, "rb") as f:
+            yield from _split_lines(f)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _split_lines(stream: Any) -> Generator[bytes, None, None]:
+    rest = b""
+    while block := stream.read(_BLOCK):
+        data = rest + block if rest else block
+        cut = data.rfind(b"\n") + 1
+        rest = data[cut:]
+        if cut:
+            yield data[:cut]
+    if rest.strip():
+        yield rest + b"\n"
+
+
+# --------------------------------------------------------------------------- the text
+
+
+class _Reader:
+    """Parses OPL blocks into per-block arrays; :meth:`ways` joins and filters them."""
+
+    def __init__(self) -> None:
+        self.tag_code: dict[bytes, int] = {}  # a way's tag text -> its code
+        self.parts: list[tuple[np.ndarray, ...]] = []
+        self.refs = 0
+        self.last_ways = 0
+
+    def read(self, p: Path, block: bytes) -> None:
+        b = np.frombuffer(block, dtype=np.uint8)
+        ends = np.flatnonzero(b == ord("\n"))
+        spaces = np.flatnonzero(b == ord(" "))
+        starts = np.empty_like(ends)
+        starts[0], starts[1:] = 0, ends[:-1] + 1
+        # Each line is "w<id> T<tags> N<nodes>"; OPL escapes spaces inside tags.
+        if len(spaces) != 2 * len(ends):
+            raise _unreadable(p, "libosmium wrote OPL lines of an unexpected form")
+        t_at, n_at = spaces[0::2], spaces[1::2]
+        if not (
+            (b[starts] == ord("w")).all()
+            and (b[t_at + 1] == ord("T")).all()
+            and (b[n_at + 1] == ord("N")).all()
+        ):
+            raise _unreadable(p, "libosmium wrote OPL lines of an unexpected form")
+        way_id = _numbers(_gather(b, starts + 1, t_at, _LINES), 1, np.int64)[0]
+        code = self.tag_code
+        tags = np.fromiter(
+            (
+                code.setdefault(block[t:n], len(code))
+                for t, n in zip((t_at + 2).tolist(), n_at.tolist(), strict=True)
+            ),
+            dtype=np.int32,
+            count=len(ends),
+        )
+        # A node is "n<id>x<lon>y<lat>" ("n<id>xy" if the file lacks it); after " N"
+        # nothing but nodes is written, so every "n" there starts one.
+        node_at = np.flatnonzero(b == ord("n"))
+        counts = np.searchsorted(node_at, ends) - np.searchsorted(node_at, n_at)
+        rows = _gather(b, n_at + 2, ends, _ROWS, drop=ord("n"))
+        ref, lon, lat = _numbers(rows, 3, np.int64, np.float64, np.float64)
+        x = _fixed(lon)
+        y = _fixed(lat)
+        self.parts.append((way_id, tags, counts, ref, x, y))
+        self.refs += len(ref)
+        self.last_ways = len(ends)
+
+    def ways(self) -> OsmWays:
+        """Every block joined; ways that are not roads (or too short) left out."""
+        if self.parts:
+            way_id, tags, counts, ref, x, y = (
+                np.concatenate(c) for c in zip(*self.parts, strict=True)
+            )
+        else:
+            way_id = ref = counts = np.zeros(0, dtype=np.int64)
+            tags = x = y = np.zeros(0, dtype=np.int32)
+        self.parts.clear()
+        rules = _TagRules(list(self.tag_code))
+        keep = ~rules.excluded[tags] & (counts >= 2)
+        if not keep.all():
+            ref, x, y = (a[np.repeat(keep, counts)] for a in (ref, x, y))
+            way_id, tags, counts = way_id[keep], tags[keep], counts[keep]
+        start = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=start[1:])
+        speed = rules.speed[tags]
+        bad = rules.bad_speed[tags]
+        return OsmWays(
+            ref=ref,
+            x=x,
+            y=y,
+            start=start,
+            way_id=way_id,
+            klass=rules.klass[tags],
+            names=rules.names,
+            speed=speed,
+            oneway=rules.oneway[tags],
+            bad_speed=way_id[bad].tolist(),
+        )
+
+
+def _gather(
+    b: np.ndarray, lo: np.ndarray, hi: np.ndarray, table: np.ndarray, drop: int | None = None
+) -> bytes:
+    """The bytes ``b[lo[i]:hi[i] + 1]`` of every range, joined, through ``table``.
+
+    Bytes equal to ``drop`` are left out.
+    """
+    mark = np.zeros(len(b) + 1, dtype=np.int8)
+    mark[lo] += 1
+    mark[hi + 1] -= 1
+    inside = np.cumsum(mark[:-1], dtype=np.int8).view(bool)
+    if drop is not None:
+        inside &= b != drop
+    out: bytes = table[b[inside]].tobytes()
+    return out
+
+
+def _numbers(text: bytes, columns: int, *dtypes: Any) -> list[np.ndarray]:
+    """Rows of ``columns`` comma-separated numbers, one column per array."""
+    import pandas as pd
+
+    if not text.strip():
+        return [np.zeros(0, dtype=t) for t in dtypes]
+    frame = pd.read_csv(
+        io.BytesIO(text),
+        header=None,
+        names=list(range(columns)),
+        dtype=dict(enumerate(dtypes)),
+        engine="c",
+        na_filter=True,
+        skip_blank_lines=True,
+    )
+    return [frame[i].to_numpy() for i in range(columns)]
+
+
+def _fixed(degrees: np.ndarray) -> np.ndarray:
+    """Degrees to integers of 1e-7° (OSM's precision, exact); NaN to :data:`NO_COORD`."""
+    out = np.full(len(degrees), NO_COORD, dtype=np.int32)
+    ok = np.isfinite(degrees)
+    out[ok] = np.rint(degrees[ok] * 1e7)
+    return out
+
+
+# --------------------------------------------------------------------------- the tags
+
+
+class _TagRules:
+    """Per distinct tag text: excluded or not, class, speed and direction."""
+
+    def __init__(self, texts: list[bytes]) -> None:
+        n = len(texts)
+        self.excluded = np.zeros(n, dtype=bool)
+        self.klass = np.zeros(n, dtype=np.int32)
+        self.speed = np.full(n, math.nan)
+        self.bad_speed = np.zeros(n, dtype=bool)
+        self.oneway = np.zeros(n, dtype=np.int8)
+        classes: dict[str, int] = {}
+        for i, text in enumerate(texts):
+            tags = _tags(text)
+            self.excluded[i] = tags.get("access") in _NO_ACCESS or tags.get("area") == "yes"
+            self.klass[i] = classes.setdefault(tags.get("highway", ""), len(classes))
+            maxspeed = tags.get("maxspeed")
+            self.speed[i] = _maxspeed(maxspeed)
+            self.bad_speed[i] = maxspeed is not None and math.isnan(self.speed[i])
+            oneway = tags.get("oneway")
+            if oneway in _ONEWAY or tags.get("junction") == "roundabout":
+                self.oneway[i] = -1 if oneway in _REVERSED else 1
+        self.names = list(classes)
+
+
+def _tags(text: bytes) -> dict[str, str]:
+    """An OPL tag list (``k=v,k=v`` with ``%hex%`` escapes) as a dict."""
+    out: dict[str, str] = {}
+    if not text:
+        return out
+    for pair in text.decode("utf-8", "replace").split(","):
+        key, _, value = pair.partition("=")
+        out[_unescape(key)] = _unescape(value)
+    return out
+
+
+def _unescape(s: str) -> str:
+    if "%" not in s:
+        return s
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), s)
+
+
+def _maxspeed(value: str | None) -> float:
+    """A ``maxspeed`` tag in km/h; NaN if absent or unusable (0, negative, over 300, words)."""
+    if value is None:
+        return math.nan
+    numbers = [float(m.replace(",", ".")) for m in _SPEED_NUMBER.findall(value)]
+    if not numbers or min(numbers) <= 0 or max(numbers) > 300:
+        return math.nan
+    speed = sum(numbers) / len(numbers)
+    return speed * _MPH if "mph" in value.lower() else speed
