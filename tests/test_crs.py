@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import Point, Polygon, box
 
@@ -53,3 +53,27 @@ def test_a_huge_outline_is_refused_before_it_is_built():
     assert segmentized_size(geom) > MAX_SEGMENTIZED_VERTICES
     with pytest.raises(sg.GeometryError, match="km long in all"):
         segmentized(geom)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(0, 60),
+    per_thread=st.integers(1, 25),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_geodesic_lengths_in_threads_equal_one_call(n: int, per_thread: int, seed: int) -> None:
+    import numpy as np
+
+    from sandan_geo import crs
+
+    rng = np.random.default_rng(seed)
+    lon1, lon2 = 124 + 8 * rng.random(n), 124 + 8 * rng.random(n)
+    lat1, lat2 = 33 + 6 * rng.random(n), 33 + 6 * rng.random(n)
+    one = np.asarray(crs.GEOD.inv(lon1, lat1, lon2, lat2)[2])
+    old = crs._THREAD_PAIRS
+    crs._THREAD_PAIRS = per_thread  # slices of a few pairs, on every core
+    try:
+        many = crs.geodesic_lengths_m(lon1, lat1, lon2, lat2)
+    finally:
+        crs._THREAD_PAIRS = old
+    assert np.array_equal(one, many)
