@@ -163,8 +163,9 @@ def read_osm_ways(
                     path=str(p),
                     hint="clip the extract to the region first, e.g. osmium extract --bbox",
                 )
-            bar.set("")
             bar.advance(reader.last_ways)
+            if bar.note:
+                bar.set("")
     finally:
         blocks.close()  # stops the child if reading ended early
     return reader.ways()
