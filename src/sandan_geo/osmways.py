@@ -23,16 +23,17 @@ into a temporary file, which is then read the same way.
 
 Examples
 --------
+A one-way street drawn against its direction, through a node the file lacks:
+
 >>> import pathlib, tempfile
->>> d = pathlib.Path(tempfile.mkdtemp())
->>> _ = (d / "a.osm").write_text('''<osm version="0.6">
-...   <node id="1" lat="37.0" lon="127.0"/><node id="2" lat="37.01" lon="127.0"/>
-...   <way id="5"><nd ref="1"/><nd ref="2"/><tag k="highway" v="primary"/>
-...     <tag k="maxspeed" v="50"/></way>
-... </osm>''')
->>> ways = read_osm_ways(d / "a.osm", highways=["primary"])
->>> ways.ref.tolist(), ways.y.tolist(), ways.names, ways.speed.tolist()
-([1, 2], [370000000, 370100000], ['primary'], [50.0])
+>>> osm = pathlib.Path(tempfile.mkdtemp()) / "oneway.osm"
+>>> _ = osm.write_text('''<osm version="0.6"><node id="10" lat="36.5" lon="128.1"/>
+...   <node id="11" lat="36.51" lon="128.1"/>
+...   <way id="7"><nd ref="11"/><nd ref="10"/><nd ref="99"/>
+...     <tag k="highway" v="residential"/><tag k="oneway" v="-1"/></way></osm>''')
+>>> ways = read_osm_ways(osm, highways=None)
+>>> ways.ref.tolist(), ways.x.tolist(), ways.oneway.tolist(), ways.names
+([11, 10, 99], [1281000000, 1281000000, 2147483647], [-1], ['residential'])
 """
 
 from __future__ import annotations
