@@ -290,6 +290,8 @@ def test_the_pass_in_this_process_reads_like_the_child(
     monkeypatch.setattr(sys, "executable", "")  # an embedded interpreter: no child to start
     local = sg.read_road_network(path, cache=False)
     _same_network(child, local)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))  # starting it fails
+    _same_network(child, sg.read_road_network(path, cache=False))
     bad = tmp_path / "bad.osm"
     bad.write_text("<osm><node id='1'", encoding="utf-8")
     with pytest.raises(sg.InputError, match="not a readable OSM XML file"):

@@ -18,8 +18,8 @@ of node references, or read what it has written until it is done (writing the
 whole text to a temporary file first). In a child, the parent parses a block
 while the child makes the next, a terminal sees progress, and a file past
 ``limit`` is stopped early (the child is killed). Where there is no Python
-executable to start (an embedded interpreter), the pass runs in this process
-into a temporary file, which is then read the same way.
+executable to start (an embedded interpreter) or starting it fails, the pass runs
+in this process into a temporary file, which is then read the same way.
 
 Examples
 --------
@@ -210,9 +210,13 @@ def _child_blocks(p: Path, highways: list[str] | None, osmium: Any) -> Generator
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
     command = [sys.executable, "-P", osmpass.__file__, str(p), json.dumps(highways)]
     with tempfile.TemporaryFile() as errors:
-        child = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors, env=env
-        )
+        try:
+            child = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors, env=env
+            )
+        except OSError:  # no process may be started here (a sandbox, a missing binary)
+            yield from _local_blocks(p, highways)
+            return
         assert child.stdout is not None
         try:
             yield from _split_lines(child.stdout)
