@@ -280,23 +280,81 @@ def test_reading_in_any_block_size_gives_the_same_network(
     _same_network(whole, pieces)
 
 
-def test_the_pass_in_this_process_reads_like_the_child(
+def test_no_python_to_run_the_pass_is_said_plainly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import sys
 
     path = write_grid(tmp_path / "grid.osm")
-    child = sg.read_road_network(path, cache=False)
-    monkeypatch.setattr(sys, "executable", "")  # an embedded interpreter: no child to start
-    local = sg.read_road_network(path, cache=False)
-    _same_network(child, local)
-    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))  # starting it fails
-    _same_network(child, sg.read_road_network(path, cache=False))
-    bad = tmp_path / "bad.osm"
-    bad.write_text("<osm><node id='1'", encoding="utf-8")
-    with pytest.raises(sg.InputError, match="not a readable OSM XML file"):
-        sg.read_road_network(bad, cache=False)
-    assert not list(Path(__import__("tempfile").gettempdir()).glob("sandan-geo-osm-*/roads.opl"))
+    fake = tmp_path / "python-broken"  # a "python" that fails before reading anything
+    fake.write_text("#!/bin/sh\necho 'boom: no encodings module' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    cases = {
+        "": "no Python interpreter",  # an embedded interpreter
+        str(tmp_path / "uwsgi"): "not a Python interpreter",
+        str(tmp_path / "python3-missing"): "No such file",
+        str(fake): "boom: no encodings module",
+    }
+    for exe, said in cases.items():
+        monkeypatch.setattr(sys, "executable", exe)
+        with pytest.raises(sg.MissingDependencyError, match="could not start") as err:
+            sg.read_road_network(path, cache=False)
+        assert said in str(err.value), exe
+
+
+def _pbf_with_name(path: Path, name: bytes) -> Path:
+    """A PBF whose first road's ``name`` holds the raw bytes ``name`` (20 bytes)."""
+    import osmium
+
+    placeholder = b"Q" * 20
+    plain = path.with_suffix(".plain.pbf")
+    writer = osmium.SimpleWriter(osmium.io.File(str(plain), "pbf,pbf_compression=none"))
+    for i in range(1, 5):
+        writer.add_node(osmium.osm.mutable.Node(id=i, location=(127.0, 37.0 + i / 100)))
+    tags = {"highway": "primary", "name": placeholder.decode()}
+    writer.add_way(osmium.osm.mutable.Way(id=10, nodes=[1, 2], tags=tags))
+    writer.add_way(osmium.osm.mutable.Way(id=11, nodes=[2, 3, 4], tags={"highway": "primary"}))
+    writer.close()
+    path.write_bytes(plain.read_bytes().replace(placeholder, name))
+    return path
+
+
+def test_files_libosmium_fails_on_are_input_errors(tmp_path: Path) -> None:
+    # libosmium's writer aborts the process it runs in after such failures
+    # (std::terminate); in the child that is one clear error here.
+    pytest.importorskip("osmium")
+    far = tmp_path / "far.osm"
+    far.write_text(
+        '<osm version="0.6"><node id="1" lat="95" lon="127"/>'
+        '<node id="2" lat="37.1" lon="127"/>'
+        '<way id="5"><nd ref="1"/><nd ref="2"/><tag k="highway" v="primary"/></way></osm>'
+    )
+    with pytest.raises(sg.InputError, match="longitude or latitude is out of range"):
+        sg.read_road_network(far, cache=False)
+    for i, raw in enumerate([b"\xff" * 20, b"Q" * 9 + b"\xc3 " + b"Q" * 9, b"\xc3\n" + b"Q" * 18]):
+        pbf = _pbf_with_name(tmp_path / f"name{i}.osm.pbf", raw)
+        with pytest.raises(sg.InputError, match="UTF-8"):
+            sg.read_road_network(pbf, cache=False)
+
+
+def test_classes_and_keys_as_the_roads_kept_have_them(tmp_path: Path) -> None:
+    # A class seen only on a private way takes no part in the speed imputation;
+    # a key given twice counts with its first value, as pyosmium's tags.get gave.
+    osm = tmp_path / "classes.osm"
+    osm.write_text(
+        '<osm version="0.6">'
+        + "".join(f'<node id="{i}" lat="{37 + i / 100}" lon="127"/>' for i in range(1, 5))
+        + '<way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="primary"/>'
+        '<tag k="maxspeed" v="60"/></way>'
+        '<way id="11"><nd ref="2"/><nd ref="3"/><tag k="highway" v="residential"/>'
+        '<tag k="oneway" v="yes"/><tag k="oneway" v="no"/></way>'
+        '<way id="12"><nd ref="3"/><nd ref="4"/><tag k="highway" v="service"/>'
+        '<tag k="access" v="private"/></way></osm>'
+    )
+    net = sg.read_road_network(osm, cache=False, highways=None, hwy_speeds={"service": 10})
+    speed = dict(zip(net.way.tolist(), (net.length_m * 3.6 / net.time_s).tolist(), strict=True))
+    assert speed == {10: pytest.approx(60.0), 11: pytest.approx(60.0)}  # not (60 + 10) / 2
+    assert Counter(net.way.tolist()) == {10: 2, 11: 1}  # way 11 is one-way
 
 
 def test_escaped_tags_missing_nodes_and_short_ways(tmp_path: Path) -> None:

@@ -13,9 +13,11 @@ or per way, which is what makes it several times faster than any loop over
 pyosmium objects. :mod:`sandan_geo.osmways` reads the text in bulk.
 
 The module imports nothing of sandan_geo, so that it can run as a script in a child
-process (``python -P osmpass.py FILE [HIGHWAYS_JSON]``, writing to standard
-output) without importing the package; it is also importable, which is how the
-in-process path and the tests call it.
+process (``python -P osmpass.py FILE HIGHWAYS_JSON [OSMIUM_ROOT]``, writing to
+standard output) without importing the package; it is also importable, which is
+how the tests call it. Run as a script it ends with ``os._exit``: when libosmium
+has failed mid-pass its writer throws again as it is destroyed, which would abort
+the process at exit (``std::terminate``) and bury the reason.
 
 Examples
 --------
@@ -34,16 +36,20 @@ Examples
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 
-__all__ = ["OPL_FORMAT", "main", "write_road_opl"]
+__all__ = ["FAILED", "OPL_FORMAT", "READY", "main", "write_road_opl"]
 
 OPL_FORMAT = "opl,add_metadata=false,locations_on_ways=true"
 """libosmium's output format: OPL without version, user or time, with node locations."""
 
 FAILED = 3
 """The exit status of :func:`main` when the file cannot be read (the reason on stderr)."""
+
+READY = "osmpass: ready"
+"""Written to stderr once osmium is imported: a failure after it is the file's."""
 
 
 def write_road_opl(src: str, dst: str, highways: Sequence[str] | None) -> None:
@@ -61,7 +67,10 @@ def write_road_opl(src: str, dst: str, highways: Sequence[str] | None) -> None:
     Raises
     ------
     RuntimeError, ValueError
-        libosmium could not read ``src`` (malformed or truncated).
+        libosmium could not read ``src`` (malformed or truncated). After a failure
+        in the middle of the pass, libosmium's writer throws again when it is
+        destroyed, which aborts the process: call this in a process of its own
+        (as :func:`main` is run) unless the file is known to be sound.
 
     Examples
     --------
@@ -83,11 +92,9 @@ def write_road_opl(src: str, dst: str, highways: Sequence[str] | None) -> None:
     locations.ignore_errors()
     reader = osmium.io.Reader(src, osmium.osm.NODE | osmium.osm.WAY)
     writer = osmium.SimpleWriter(osmium.io.File(dst, OPL_FORMAT))
-    try:
-        osmium.apply(reader, locations, osmium.filter.EntityFilter(osmium.osm.WAY), roads, writer)
-    finally:
-        writer.close()
-        reader.close()
+    osmium.apply(reader, locations, osmium.filter.EntityFilter(osmium.osm.WAY), roads, writer)
+    writer.close()
+    reader.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -96,13 +103,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     Parameters
     ----------
     argv
-        ``[FILE]`` or ``[FILE, HIGHWAYS_JSON]`` (a JSON list of ``highway`` values,
-        or ``null``); ``sys.argv[1:]`` by default.
+        ``[FILE, HIGHWAYS_JSON]`` or ``[FILE, HIGHWAYS_JSON, OSMIUM_ROOT]``:
+        ``HIGHWAYS_JSON`` is a JSON list of ``highway`` values or ``null``;
+        ``OSMIUM_ROOT`` a folder to look for osmium in when the interpreter's own
+        paths lack it (it is appended to ``sys.path``, so it never shadows the
+        standard library). ``sys.argv[1:]`` by default.
 
     Returns
     -------
     int
-        0, or :data:`FAILED` with ``error: <reason>`` on standard error.
+        0; 2 for bad arguments or no osmium; :data:`FAILED` with ``error: <reason>``
+        on standard error when the file cannot be read.
 
     Examples
     --------
@@ -110,17 +121,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     2
     """
     args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) not in (1, 2):
-        print("usage: osmpass.py FILE [HIGHWAYS_JSON]", file=sys.stderr)
+    if len(args) not in (2, 3):
+        print("usage: osmpass.py FILE HIGHWAYS_JSON [OSMIUM_ROOT]", file=sys.stderr)
         return 2
-    highways = json.loads(args[1]) if len(args) == 2 else None
     try:
-        write_road_opl(args[0], "-", highways)
+        import osmium
+    except ImportError:
+        if len(args) == 3:
+            sys.path.append(args[2])
+        try:
+            import osmium  # noqa: F401
+        except ImportError as err:
+            print(f"cannot import osmium: {err}", file=sys.stderr)
+            return 2
+    print(READY, file=sys.stderr, flush=True)
+    try:
+        write_road_opl(args[0], "-", json.loads(args[1]))
     except Exception as err:  # libosmium's C++ errors arrive as several Python types
-        print(f"error: {err}".replace("\n", " "), file=sys.stderr)
+        print(f"error: {err}".replace("\n", " "), file=sys.stderr, flush=True)
         return FAILED
     return 0
 
 
 if __name__ == "__main__":  # pragma: no cover - run in a child process by osmways
-    sys.exit(main())
+    status = main()
+    sys.stderr.flush()
+    os._exit(status)  # no destructors: see the module's notes

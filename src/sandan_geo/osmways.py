@@ -17,9 +17,12 @@ in the same process nothing could show progress, check the bound on the number
 of node references, or read what it has written until it is done (writing the
 whole text to a temporary file first). In a child, the parent parses a block
 while the child makes the next, a terminal sees progress, and a file past
-``limit`` is stopped early (the child is killed). Where there is no Python
-executable to start (an embedded interpreter) or starting it fails, the pass runs
-in this process into a temporary file, which is then read the same way.
+``limit`` is stopped early (the child is killed). And a file libosmium fails on
+in the middle of the pass (a node at latitude 95, a tag that is not UTF-8) can
+make libosmium's writer abort the process it runs in (``std::terminate``); in a
+child, that is a clear :class:`~sandan_geo.errors.InputError` here. Where no
+Python interpreter can be started (a frozen application), reading OSM raises
+:class:`~sandan_geo.errors.MissingDependencyError` saying so.
 
 Examples
 --------
@@ -43,7 +46,6 @@ import json
 import math
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -64,6 +66,10 @@ NO_COORD = 2**31 - 1
 """The coordinate (in 1e-7°) of a node reference whose node is not in the file."""
 
 _BLOCK = 8 << 20  # bytes of OPL parsed at a time
+_MEANINGS = {  # libosmium's words for what is wrong in a file, in a reader's words
+    "invalid location": "a node's longitude or latitude is out of range",
+    "Unicode codepoint": "a tag of a road is not valid UTF-8",
+}
 _ONEWAY = frozenset({"yes", "true", "1", "-1", "reverse"})
 _REVERSED = frozenset({"-1", "reverse"})
 _NO_ACCESS = frozenset({"no", "private"})
@@ -132,7 +138,7 @@ def read_osm_ways(
         libosmium cannot read the file, it has more than ``limit`` references, or
         ``highways`` is empty.
     MissingDependencyError
-        pyosmium is not installed.
+        pyosmium is not installed, or no Python interpreter can be started.
 
     Examples
     --------
@@ -196,30 +202,24 @@ def _unreadable(p: Path, reason: str) -> InputError:
 
 
 def _opl_blocks(p: Path, highways: list[str] | None, osmium: Any) -> Generator[bytes, None, None]:
-    """The OPL text of the file's road ways, in blocks that end at a line's end."""
-    if sys.executable:
-        return _child_blocks(p, highways, osmium)
-    return _local_blocks(p, highways)
-
-
-def _child_blocks(p: Path, highways: list[str] | None, osmium: Any) -> Generator[bytes, None, None]:
-    # The child must import the same osmium as this process, whatever sys.path was
-    # changed to here; -P keeps osmpass.py's own folder (this package) off its path.
+    """The OPL text of the file's road ways from the child, in blocks of whole lines."""
+    python = _python()
+    # -P keeps osmpass.py's own folder (this package) off the child's path; osmium's
+    # folder is passed so that the child finds the osmium this process imported,
+    # should the interpreter's own paths lack it (appended there, after the
+    # standard library).
     root = str(Path(osmium.__file__).resolve().parents[1])
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-    command = [sys.executable, "-P", osmpass.__file__, str(p), json.dumps(highways)]
-    with tempfile.TemporaryFile() as errors:
+    command = [python, "-P", osmpass.__file__, str(p), json.dumps(highways), root]
+    with tempfile.TemporaryFile() as said:
         try:
             child = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors, env=env
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=said
             )
-        except OSError:  # no process may be started here (a sandbox, a missing binary)
-            yield from _local_blocks(p, highways)
-            return
+        except OSError as err:
+            raise _cannot_start(python, str(err)) from err
         assert child.stdout is not None
         try:
-            yield from _split_lines(child.stdout)
+            rest = yield from _split_lines(child.stdout)
             status = child.wait()
         finally:
             if child.poll() is None:
@@ -227,27 +227,50 @@ def _child_blocks(p: Path, highways: list[str] | None, osmium: Any) -> Generator
                 child.wait()
             child.stdout.close()
         if status != 0:
-            errors.seek(0)
-            said = errors.read(2000).decode("utf-8", "replace").strip().splitlines()
-            reason = said[-1].removeprefix("error: ") if said else f"exit status {status}"
-            raise _unreadable(p, reason)
+            said.seek(0)
+            lines = said.read(8000).decode("utf-8", "replace").splitlines()
+            raise _child_failed(p, python, status, [x.strip() for x in lines if x.strip()])
+    if rest.strip():  # a last line without its end (libosmium always ends one)
+        yield rest + b"\n"
 
 
-def _local_blocks(p: Path, highways: list[str] | None) -> Generator[bytes, None, None]:
-    folder = tempfile.mkdtemp(prefix="sandan-geo-osm-")
-    try:
-        text = os.path.join(folder, "roads.opl")
-        try:
-            osmpass.write_road_opl(str(p), text, highways)
-        except (RuntimeError, ValueError, OSError) as err:  # libosmium's C++ errors
-            raise _unreadable(p, str(err)) from err
-        with open(text, "rb") as f:
-            yield from _split_lines(f)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+def _python() -> str:
+    """The Python interpreter to run the pass in, or why there is none."""
+    exe = sys.executable or ""
+    if getattr(sys, "frozen", False) or not exe:
+        raise _cannot_start(exe or "sys.executable", "this program has no Python interpreter")
+    if not Path(exe).name.lower().startswith(("python", "pypy")):
+        raise _cannot_start(exe, "sys.executable is not a Python interpreter")
+    return exe
 
 
-def _split_lines(stream: Any) -> Generator[bytes, None, None]:
+def _cannot_start(python: str, reason: str) -> MissingDependencyError:
+    return MissingDependencyError(
+        f"reading OpenStreetMap files runs libosmium in a Python process of its own "
+        f"({python}), which could not start: {reason}; read the roads from a "
+        "GeoPackage or shapefile of road lines instead, or run sandan_geo from a "
+        "regular Python installation"
+    )
+
+
+def _child_failed(p: Path, python: str, status: int, lines: list[str]) -> Exception:
+    """The error for a child that ended with ``status`` after writing ``lines`` to stderr."""
+    if osmpass.READY not in lines:  # it never got to the file
+        return _cannot_start(python, lines[-1] if lines else f"exit status {status}")
+    reasons = [x.removeprefix("error: ") for x in lines if x.startswith("error: ")]
+    # libosmium's C++ exception at an abort: "what():  <reason>"
+    reasons += [x.split("what():", 1)[1].strip() for x in lines if "what():" in x]
+    after = lines[lines.index(osmpass.READY) + 1 :]
+    reason = (reasons or after or [f"the reading process ended with {status}"])[0]
+    for words, meaning in _MEANINGS.items():
+        if words in reason:
+            reason = f"{meaning}; libosmium: {reason}"
+            break
+    return _unreadable(p, reason)
+
+
+def _split_lines(stream: Any) -> Generator[bytes, None, bytes]:
+    """Blocks of whole lines read from ``stream``; returns what is left after the last."""
     rest = b""
     while block := stream.read(_BLOCK):
         data = rest + block if rest else block
@@ -255,8 +278,7 @@ def _split_lines(stream: Any) -> Generator[bytes, None, None]:
         rest = data[cut:]
         if cut:
             yield data[:cut]
-    if rest.strip():
-        yield rest + b"\n"
+    return rest
 
 
 # --------------------------------------------------------------------------- the text
@@ -277,17 +299,19 @@ class _Reader:
         spaces = np.flatnonzero(b == ord(" "))
         starts = np.empty_like(ends)
         starts[0], starts[1:] = 0, ends[:-1] + 1
-        # Each line is "w<id> T<tags> N<nodes>"; OPL escapes spaces inside tags.
+        # Each line is "w<id> T<tags> N<nodes>"; OPL escapes spaces inside tags,
+        # but not bytes that are not UTF-8, which is how a line can come out wrong.
         if len(spaces) != 2 * len(ends):
-            raise _unreadable(p, "libosmium wrote OPL lines of an unexpected form")
+            raise _garbled(p)
         t_at, n_at = spaces[0::2], spaces[1::2]
         if not (
             (b[starts] == ord("w")).all()
             and (b[t_at + 1] == ord("T")).all()
             and (b[n_at + 1] == ord("N")).all()
+            and (t_at < n_at).all()
+            and (n_at < ends).all()
         ):
-            raise _unreadable(p, "libosmium wrote OPL lines of an unexpected form")
-        way_id = _numbers(_gather(b, starts + 1, t_at, _LINES), 1, np.int64)[0]
+            raise _garbled(p)
         code = self.tag_code
         tags = np.fromiter(
             (
@@ -301,8 +325,14 @@ class _Reader:
         # nothing but nodes is written, so every "n" there starts one.
         node_at = np.flatnonzero(b == ord("n"))
         counts = np.searchsorted(node_at, ends) - np.searchsorted(node_at, n_at)
-        rows = _gather(b, n_at + 2, ends, _ROWS, drop=ord("n"))
-        ref, lon, lat = _numbers(rows, 3, np.int64, np.float64, np.float64)
+        try:
+            way_id = _numbers(_gather(b, starts + 1, t_at, _LINES), 1, np.int64)[0]
+            rows = _gather(b, n_at + 2, ends, _ROWS, drop=ord("n"))
+            ref, lon, lat = _numbers(rows, 3, np.int64, np.float64, np.float64)
+        except ValueError as err:  # pandas' parser errors and UnicodeDecodeError among them
+            raise _garbled(p) from err
+        if len(way_id) != len(ends) or len(ref) != int(counts.sum()):
+            raise _garbled(p)
         x = _fixed(lon)
         y = _fixed(lat)
         self.parts.append((way_id, tags, counts, ref, x, y))
@@ -328,18 +358,29 @@ class _Reader:
         np.cumsum(counts, out=start[1:])
         speed = rules.speed[tags]
         bad = rules.bad_speed[tags]
+        # Classes of the roads kept only: a class seen only on excluded ways must not
+        # enter the speed imputation (its hwy_speeds entry, the mean of the means).
+        used, klass = np.unique(rules.klass[tags], return_inverse=True)
         return OsmWays(
             ref=ref,
             x=x,
             y=y,
             start=start,
             way_id=way_id,
-            klass=rules.klass[tags],
-            names=rules.names,
+            klass=klass.astype(np.int32).ravel(),
+            names=[rules.names[i] for i in used.tolist()],
             speed=speed,
             oneway=rules.oneway[tags],
             bad_speed=way_id[bad].tolist(),
         )
+
+
+def _garbled(p: Path) -> InputError:
+    return _unreadable(
+        p,
+        "its roads could not be read back from libosmium's text; a road's tag that is "
+        "not valid UTF-8 can do this",
+    )
 
 
 def _gather(
@@ -419,7 +460,7 @@ def _tags(text: bytes) -> dict[str, str]:
         return out
     for pair in text.decode("utf-8", "replace").split(","):
         key, _, value = pair.partition("=")
-        out[_unescape(key)] = _unescape(value)
+        out.setdefault(_unescape(key), _unescape(value))  # a repeated key: the first
     return out
 
 

@@ -179,7 +179,8 @@ def read_road_network(
         The file is missing or unreadable, has no drivable road, lacks a named
         field, or has more than :data:`MAX_ROAD_REFS` road node references.
     MissingDependencyError
-        pyosmium is not installed (``pip install 'sandan-geo[roads]'``).
+        pyosmium is not installed (``pip install 'sandan-geo[roads]'``), or no
+        Python interpreter can be started to run libosmium's pass in.
 
     Examples
     --------
