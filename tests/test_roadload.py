@@ -401,3 +401,28 @@ def test_the_pass_stops_at_the_bound_without_leaving_a_process(
     with pytest.raises(sg.InputError, match="over 1,000 road node references"):
         sg.read_road_network(path, cache=False)
     assert len(started) == 1 and started[0].poll() is not None  # stopped and reaped
+
+
+def test_the_pass_reads_alike_with_osmium_whole_or_its_compiled_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    from sandan_geo import osmpass
+
+    pytest.importorskip("osmium")
+    path = str(write_grid(tmp_path / "grid.osm"))
+    saved = {n: m for n, m in sys.modules.items() if n == "osmium" or n.startswith("osmium.")}
+    for name in saved:  # as in the child: osmium not imported yet
+        monkeypatch.delitem(sys.modules, name)
+    assert osmpass._compiled() is not None and "osmium" not in sys.modules  # no stub left
+    assert osmpass.main([path, '["primary", "residential"]']) == 0
+    parts = capfd.readouterr()
+    import osmium  # the real package, imported after the parts
+
+    assert hasattr(osmium, "FileProcessor")
+    monkeypatch.setattr(osmpass, "_compiled", lambda: None)  # the whole package
+    assert osmpass.main([path, '["primary", "residential"]']) == 0
+    whole = capfd.readouterr()
+    assert parts.out == whole.out and parts.out.count("\n") == 5
+    assert osmpass.READY in parts.err and osmpass.READY in whole.err

@@ -143,7 +143,7 @@ def geodesic_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     return float(dist)
 
 
-_THREAD_PAIRS = 500_000  # pairs per thread of geodesic_lengths_m
+_THREAD_PAIRS = 20_000  # pairs per thread of geodesic_lengths_m (a few ms of work)
 
 
 def geodesic_lengths_m(
