@@ -426,3 +426,9 @@ def test_the_pass_reads_alike_with_osmium_whole_or_its_compiled_parts(
     whole = capfd.readouterr()
     assert parts.out == whole.out and parts.out.count("\n") == 5
     assert osmpass.READY in parts.err and osmpass.READY in whole.err
+
+
+def test_no_highway_class_to_keep_is_refused_before_reading(tmp_path: Path) -> None:
+    path = write_grid(tmp_path / "grid.osm")
+    with pytest.raises(sg.InputError, match="highways is empty"):
+        sg.read_road_network(path, cache=False, highways=[])

@@ -148,7 +148,6 @@ def read_osm_ways(
     sandan_geo.errors.InputError: nowhere.osm.pbf: not a readable OSM pbf file (Open failed for 'nowhere.osm.pbf': No such file or directory); give an OpenStreetMap extract (.osm, .osm.bz2 or .osm.pbf)
     """
     p = Path(path)
-    osmium = _import_osmium()
     keep = None if highways is None else sorted(set(highways))
     if keep is not None and not keep:
         raise InputError(
@@ -156,6 +155,7 @@ def read_osm_ways(
             field="highways",
             hint="name highway classes to keep, or pass highways=None to keep all",
         )
+    osmium = _import_osmium()
     bar = progress if progress is not None else Progress("", enabled=False)
     bar.set("locating the roads' nodes")
     reader = _Reader()

@@ -276,12 +276,6 @@ def _read_osm(
     retain_all: bool,
     progress: bool | None,
 ) -> RoadNetwork:
-    if highways is not None and not highways:
-        raise InputError(
-            "highways is empty, so no road would be kept",
-            field="highways",
-            hint="name highway classes to keep, or pass highways=None to keep all",
-        )
     with Progress(f"reading {p.name}", unit="roads", enabled=progress) as bar:
         ways = read_osm_ways(p, highways=highways, limit=MAX_ROAD_REFS, progress=bar)
         bar.set("building the network")
